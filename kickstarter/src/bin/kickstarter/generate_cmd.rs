@@ -1,0 +1,112 @@
+//! Generation mode: `-c configurations.yaml -r repos.yaml [-o outdir]`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use kickstarter::overlay::Overlay;
+use kickstarter::{DirFiles, Note, Options, Template, generate, load_repositories};
+
+use crate::args::Args;
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+    if meta.len() > kickstarter::files::MAX_FILE_BYTES {
+        bail!(
+            "{}: file is {} bytes, more than the limit of {}",
+            path.display(),
+            meta.len(),
+            kickstarter::files::MAX_FILE_BYTES
+        );
+    }
+    std::fs::read(path).with_context(|| format!("{}", path.display()))
+}
+
+fn parse_url_variables(text: &str) -> Result<Vec<(String, String)>> {
+    text.split(',')
+        .filter(|v| !v.is_empty())
+        .map(|pair| match pair.split_once(':') {
+            Some((k, v)) if !v.contains(':') => Ok((k.to_owned(), v.to_owned())),
+            _ => bail!("invalid repo URL variable '{pair}' (expected KEY:VALUE)"),
+        })
+        .collect()
+}
+
+/// Runs generation (or `--list-platforms`).
+pub(crate) fn run(args: &Args) -> Result<ExitCode> {
+    let Some(configs) = &args.configs else {
+        bail!("you need to provide meta files with --configs and --repos");
+    };
+    let display = configs.display().to_string();
+    let mut template = Template::parse(&read(configs)?, &display)?;
+    if args.list_platforms {
+        for p in template.platforms() {
+            println!("{p}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let repos = if args.dialect.is_mer() {
+        Vec::new()
+    } else {
+        let Some(repos) = &args.repos else {
+            bail!("you need to provide meta files with --configs and --repos");
+        };
+        load_repositories(
+            &read(repos)?,
+            &repos.display().to_string(),
+            &Default::default(),
+        )?
+    };
+    if let (Some(platform), Some(text)) = (&args.platform, &args.overlay) {
+        let overlay = Overlay::parse(text)?;
+        overlay.apply(&mut template, platform, &args.add_repo)?;
+    }
+    let base: PathBuf = if args.dialect.paths_relative_to_config() {
+        configs
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    } else {
+        PathBuf::from(".")
+    };
+    let options = Options {
+        dialect: args.dialect,
+        only: args.only.clone(),
+        index: args.index.is_some(),
+        external_dirs: args.external.clone(),
+        repo_url_variables: match &args.repo_url_variables {
+            Some(text) => parse_url_variables(text)?,
+            None => Vec::new(),
+        },
+        limits: Default::default(),
+    };
+    let run = generate(&template, &repos, &DirFiles::new(base), &options)?;
+    for note in &run.notes {
+        match note {
+            Note::Warning(_) => eprintln!("{note}"),
+            _ if !args.quiet => println!("{note}"),
+            _ => {}
+        }
+    }
+    for out in &run.outputs {
+        if args.stdout {
+            print!("{}", out.contents);
+            continue;
+        }
+        let path = args.outdir.join(&out.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+        }
+        std::fs::write(&path, &out.contents).with_context(|| format!("{}", path.display()))?;
+    }
+    if let (Some(index_path), Some(index)) = (&args.index, &run.index) {
+        std::fs::write(index_path, index).with_context(|| format!("{}", index_path.display()))?;
+    }
+    if args.only.is_some() && run.outputs.is_empty() {
+        bail!(
+            "no configuration has FileName '{}'",
+            args.only.as_deref().unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
