@@ -275,6 +275,7 @@ pub(crate) fn generate(
         let mut merged = Merged {
             meta: conf,
             sources: HashMap::new(),
+            item_files: HashMap::new(),
             file: file.to_owned(),
             mark: item.mark,
             part: String::new(),

@@ -65,6 +65,8 @@ pub struct Merged {
     pub meta: Map,
     /// For each key, the file whose section supplied the winning value (for error messages).
     pub sources: HashMap<String, String>,
+    /// For each merged list key, the file each entry came from, in list order.
+    pub item_files: HashMap<String, Vec<String>>,
     /// The file the configuration itself came from.
     pub file: String,
     /// Where the configuration starts.
@@ -213,8 +215,10 @@ pub fn merge(
     for layer in &scalar_order {
         update(&mut meta, &mut sources, layer);
     }
+    let mut item_files = HashMap::new();
     for key in LIST_KEYS {
         let mut full: Vec<Node> = Vec::new();
+        let mut origins: Vec<String> = Vec::new();
         let mut first_mark = None;
         for layer in &list_order {
             let Some(node) = layer.map.get(key) else {
@@ -247,6 +251,7 @@ pub fn merge(
                 }
                 if !full.iter().any(|seen| py_eq(&seen.value, &item.value)) {
                     full.push(item.clone());
+                    origins.push(layer.file.to_owned());
                 }
             }
         }
@@ -257,11 +262,13 @@ pub fn merge(
                 mark: first_mark.unwrap_or_default(),
             },
         );
+        item_files.insert(key.to_owned(), origins);
     }
 
     let mut merged = Merged {
         meta,
         sources,
+        item_files,
         file: entry.file.clone(),
         mark: entry.mark,
         part: String::new(),
@@ -333,7 +340,8 @@ fn read_scripts(
     let Some(list) = merged.meta.get(key).and_then(Node::as_seq) else {
         return Ok(body);
     };
-    for item in list {
+    let origins = merged.item_files.get(key);
+    for (i, item) in list.iter().enumerate() {
         let name = item.value.template_str().unwrap_or_default();
         let path = format!("custom/scripts/{name}.{ext}");
         match read_text(files, &path)? {
@@ -345,8 +353,9 @@ fn read_scripts(
                 notes.push(Note::Warning(format!("{path} not found, skipping.")));
             }
             None => {
+                let file = origins.and_then(|o| o.get(i)).unwrap_or(&merged.file);
                 return Err(Error::new(
-                    merged.sources.get(key).unwrap_or(&merged.file).clone(),
+                    file.clone(),
                     item.mark,
                     format!("{key} entry '{name}': the script {path} does not exist"),
                 ));

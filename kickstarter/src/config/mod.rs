@@ -8,5 +8,5 @@ mod template;
 
 pub use merge::{LIST_KEYS, Merged, Note, merge};
 pub use repos::{Repository, load_repositories, repositories_in};
-pub use template::{Entry, Template};
 pub(crate) use template::expect_map;
+pub use template::{Entry, Template};

@@ -235,6 +235,13 @@ impl Builder<'_> {
                     entries,
                     ..
                 }) => {
+                    // A block mapping's start event carries the position of its first `:`;
+                    // its first key is where a reader would look.
+                    let mark = entries
+                        .first()
+                        .map(|(k, _, _)| k.mark)
+                        .filter(|first| *first < mark)
+                        .unwrap_or(mark);
                     let map = self.flatten_mapping(entries)?;
                     let size = 1 + map
                         .iter()
