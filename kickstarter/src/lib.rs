@@ -30,6 +30,7 @@
 pub mod config;
 pub mod dialect;
 mod error;
+pub mod example;
 pub mod files;
 mod generate;
 pub mod index;

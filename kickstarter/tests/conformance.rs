@@ -3,6 +3,8 @@
 //! exactly the expected files, byte for byte. For mer-0.20 sets the `repo` lines are compared
 //! as a multiset, because the original wrote them in Python 2 set order (corpus README).
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
 mod support;
 
 use std::collections::BTreeSet;

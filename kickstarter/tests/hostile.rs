@@ -1,6 +1,8 @@
 //! Hostile and broken templates: every one must end in a clear error that names the file,
 //! the line and what is wrong, within bounded memory, and without writing anything.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
 mod support;
 
 use std::path::Path;

@@ -2,6 +2,8 @@
 //! with `gcc,@MeeGo Netbook Desktop,-google-chrome` must give the design's result. Both YAML
 //! blocks are read from the design text at test time.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly by design
+
 mod support;
 
 use std::process::Command;
@@ -106,9 +108,9 @@ fn without_the_site_repository_only_repos_differ() {
 
 #[test]
 fn overlaid_packages_reach_the_kickstart() {
-    let Some((mut template, _)) = seed() else {
+    if seed().is_none() {
         return;
-    };
+    }
     // Give the design's platform section a Default and a configuration so it renders.
     let mut doc = String::from(
         "Default: {Active: True, Language: en_US.UTF-8, Keyboard: us, Timezone: UTC, \
@@ -121,7 +123,7 @@ fn overlaid_packages_reach_the_kickstart() {
         &design,
         "When applying the overlay to a template like this:",
     ));
-    template = Template::parse(doc.as_bytes(), "netbook.yaml").unwrap();
+    let mut template = Template::parse(doc.as_bytes(), "netbook.yaml").unwrap();
     Overlay::parse(OVERLAY)
         .unwrap()
         .apply(&mut template, "NETBOOK", &[])

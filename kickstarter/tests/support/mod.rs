@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: finding the reference corpus in `../shared`, and
 //! copying corpus inputs into scratch directories (the corpus itself is read-only).
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 

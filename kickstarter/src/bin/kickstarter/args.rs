@@ -71,8 +71,13 @@ pub(crate) struct Args {
     #[arg(long = "add-repo", value_name = "NAME", requires = "platform")]
     pub(crate) add_repo: Vec<String>,
 
-    /// Print the platform sections of the configurations file, one per line, and exit.
-    #[arg(long, requires = "configs")]
+    /// Use the example template compiled into kickstarter instead of -c/-r (its dialect is
+    /// meego-0.12).
+    #[arg(long, conflicts_with_all = ["configs", "repos", "dialect"])]
+    pub(crate) example: bool,
+
+    /// Print the platform sections of the template, one per line, and exit.
+    #[arg(long)]
     pub(crate) list_platforms: bool,
 
     /// Print the kickstarts on standard output instead of writing files.

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use kickstarter::overlay::Overlay;
-use kickstarter::{DirFiles, Note, Options, Template, generate, load_repositories};
+use kickstarter::{
+    DirFiles, Files, Note, Options, Repository, Template, example, generate, load_repositories,
+};
 
 use crate::args::Args;
 
@@ -32,20 +34,20 @@ fn parse_url_variables(text: &str) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// Runs generation (or `--list-platforms`).
-pub(crate) fn run(args: &Args) -> Result<ExitCode> {
-    let Some(configs) = &args.configs else {
-        bail!("you need to provide meta files with --configs and --repos");
-    };
-    let display = configs.display().to_string();
-    let mut template = Template::parse(&read(configs)?, &display)?;
-    if args.list_platforms {
-        for p in template.platforms() {
-            println!("{p}");
-        }
-        return Ok(ExitCode::SUCCESS);
+/// The template, its repositories and its companion files, as the arguments select them.
+fn inputs(args: &Args) -> Result<(Template, Vec<Repository>, Box<dyn Files>)> {
+    if args.example {
+        return Ok((
+            example::template()?,
+            example::repositories()?,
+            Box::new(example::files()?),
+        ));
     }
-    let repos = if args.dialect.is_mer() {
+    let Some(configs) = &args.configs else {
+        bail!("you need to provide meta files with --configs and --repos (or use --example)");
+    };
+    let template = Template::parse(&read(configs)?, &configs.display().to_string())?;
+    let repos = if args.dialect.is_mer() || args.list_platforms {
         Vec::new()
     } else {
         let Some(repos) = &args.repos else {
@@ -57,10 +59,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
             &Default::default(),
         )?
     };
-    if let (Some(platform), Some(text)) = (&args.platform, &args.overlay) {
-        let overlay = Overlay::parse(text)?;
-        overlay.apply(&mut template, platform, &args.add_repo)?;
-    }
+    // Tizen's kickstarter resolved custom/ and ExternalConfigs against the configurations
+    // file's directory; the others against the working directory.
     let base: PathBuf = if args.dialect.paths_relative_to_config() {
         configs
             .parent()
@@ -69,8 +69,28 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     } else {
         PathBuf::from(".")
     };
+    Ok((template, repos, Box::new(DirFiles::new(base))))
+}
+
+/// Runs generation (or `--list-platforms`).
+pub(crate) fn run(args: &Args) -> Result<ExitCode> {
+    let (mut template, repos, files) = inputs(args)?;
+    if args.list_platforms {
+        for p in template.platforms() {
+            println!("{p}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let (Some(platform), Some(text)) = (&args.platform, &args.overlay) {
+        let overlay = Overlay::parse(text)?;
+        overlay.apply(&mut template, platform, &args.add_repo)?;
+    }
     let options = Options {
-        dialect: args.dialect,
+        dialect: if args.example {
+            example::DIALECT
+        } else {
+            args.dialect
+        },
         only: args.only.clone(),
         index: args.index.is_some(),
         external_dirs: args.external.clone(),
@@ -80,12 +100,14 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         },
         limits: Default::default(),
     };
-    let run = generate(&template, &repos, &DirFiles::new(base), &options)?;
+    let run = generate(&template, &repos, files.as_ref(), &options)?;
     for note in &run.notes {
         match note {
+            // With --stdout the kickstarts own standard output.
             Note::Warning(_) => eprintln!("{note}"),
-            _ if !args.quiet => println!("{note}"),
-            _ => {}
+            _ if args.quiet => {}
+            _ if args.stdout => eprintln!("{note}"),
+            _ => println!("{note}"),
         }
     }
     for out in &run.outputs {
