@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::yaml::{Mark, YamlError};
+use crate::yaml::Mark;
 
 /// What went wrong while loading, merging or rendering kickstarter templates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,13 +50,3 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-impl From<YamlError> for Error {
-    fn from(e: YamlError) -> Self {
-        Error {
-            file: e.file,
-            mark: e.mark,
-            message: e.message,
-        }
-    }
-}

@@ -47,131 +47,109 @@ const MER_FILES: &[&str] = &[
     "rpm-rebuilddb.post",
 ];
 
+/// A set whose `input/` is copied as it is and run in place.
+const fn flat(
+    set: &'static str,
+    dialect: &'static str,
+    runs: &'static [(&'static str, &'static [&'static str])],
+    expected: &'static str,
+    not_generated: &'static [&'static str],
+) -> Case {
+    Case {
+        set,
+        dialect,
+        layout: Layout::Flat(&[]),
+        runs,
+        out_dir: ".",
+        expected,
+        not_generated,
+        repo_lines_as_set: false,
+    }
+}
+
+/// The two runs of P3 (and the one of P4): `-c configs/<x>/configurations.yaml -r
+/// configs/<x>/repos.yaml --outdir=kickstarts/`.
+macro_rules! configs_run {
+    ($dir:literal) => {
+        (
+            ".",
+            &[
+                "-c",
+                concat!("configs/", $dir, "/configurations.yaml"),
+                "-r",
+                concat!("configs/", $dir, "/repos.yaml"),
+                "--outdir=kickstarts/",
+            ],
+        )
+    };
+}
+
+const INDEXED: &[&str] = &[
+    "-c",
+    "configurations.yaml",
+    "-r",
+    "repos.yaml",
+    "-i",
+    "image-configs.xml",
+];
+
 const CASES: &[Case] = &[
-    Case {
-        set: "pairs/P1-meego-platform-style-2011-03",
-        dialect: "meego-0.7",
-        layout: Layout::Flat(&[]),
-        runs: &[(".", &["-c", "configurations.yaml", "-r", "repos.yaml"])],
-        out_dir: ".",
-        expected: "expected",
-        not_generated: &[],
-        repo_lines_as_set: false,
-    },
-    Case {
-        set: "pairs/P2-meego-externalconfigs-2011-04",
-        dialect: "meego-0.8",
-        layout: Layout::Flat(&[]),
-        runs: &[(".", &["-c", "configurations.yaml", "-r", "repos.yaml"])],
-        out_dir: ".",
-        expected: "expected",
-        not_generated: &[],
-        repo_lines_as_set: false,
-    },
-    Case {
-        set: "pairs/P3-mixed-platform-and-inherit-2011-11",
-        dialect: "sages-2011",
-        layout: Layout::Flat(&[]),
-        runs: &[
-            (
-                ".",
-                &[
-                    "-c",
-                    "configs/MeeGo/configurations.yaml",
-                    "-r",
-                    "configs/MeeGo/repos.yaml",
-                    "--outdir=kickstarts/",
-                ],
-            ),
-            (
-                ".",
-                &[
-                    "-c",
-                    "configs/Nemo/configurations.yaml",
-                    "-r",
-                    "configs/Nemo/repos.yaml",
-                    "--outdir=kickstarts/",
-                ],
-            ),
-        ],
-        out_dir: ".",
-        expected: "expected",
-        not_generated: &[
+    flat(
+        "pairs/P1-meego-platform-style-2011-03",
+        "meego-0.7",
+        &[(".", &["-c", "configurations.yaml", "-r", "repos.yaml"])],
+        "expected",
+        &[],
+    ),
+    flat(
+        "pairs/P2-meego-externalconfigs-2011-04",
+        "meego-0.8",
+        &[(".", &["-c", "configurations.yaml", "-r", "repos.yaml"])],
+        "expected",
+        &[],
+    ),
+    flat(
+        "pairs/P3-mixed-platform-and-inherit-2011-11",
+        "sages-2011",
+        &[configs_run!("MeeGo"), configs_run!("Nemo")],
+        "expected",
+        &[
             "kickstarts/1.2/options.conf",
             "kickstarts/1.3/options.conf",
             "kickstarts/Nemo/options.conf",
         ],
-        repo_lines_as_set: false,
-    },
+    ),
+    flat(
+        "pairs/P4-nemo-inherit-repositoryoptions-2012-03",
+        "sages-2012",
+        &[configs_run!("Nemo")],
+        "expected",
+        &["kickstarts/Nemo/options.conf"],
+    ),
+    flat(
+        "pairs/P5-moui-user-config-kickstarter-0.12-2011-07",
+        "meego-0.12",
+        &[(".", &["-c", "moui-config.yaml", "-r", "repos.yaml"])],
+        "expected",
+        &[],
+    ),
     Case {
-        set: "pairs/P4-nemo-inherit-repositoryoptions-2012-03",
-        dialect: "sages-2012",
-        layout: Layout::Flat(&[]),
-        runs: &[(
-            ".",
-            &[
-                "-c",
-                "configs/Nemo/configurations.yaml",
-                "-r",
-                "configs/Nemo/repos.yaml",
-                "--outdir=kickstarts/",
-            ],
-        )],
-        out_dir: ".",
-        expected: "expected",
-        not_generated: &["kickstarts/Nemo/options.conf"],
-        repo_lines_as_set: false,
-    },
-    Case {
-        set: "pairs/P5-moui-user-config-kickstarter-0.12-2011-07",
-        dialect: "meego-0.12",
-        layout: Layout::Flat(&[]),
-        runs: &[(".", &["-c", "moui-config.yaml", "-r", "repos.yaml"])],
-        out_dir: ".",
-        expected: "expected",
-        not_generated: &[],
-        repo_lines_as_set: false,
-    },
-    Case {
-        set: "generated/G1-meego-kickstarter-0.12-demo",
-        dialect: "meego-0.12",
         layout: Layout::Flat(&["ex"]),
-        runs: &[(
-            ".",
-            &[
-                "-c",
-                "configurations.yaml",
-                "-r",
-                "repos.yaml",
-                "-i",
-                "image-configs.xml",
-            ],
-        )],
-        out_dir: ".",
-        expected: "output",
-        not_generated: &[],
-        repo_lines_as_set: false,
+        ..flat(
+            "generated/G1-meego-kickstarter-0.12-demo",
+            "meego-0.12",
+            &[(".", INDEXED)],
+            "output",
+            &[],
+        )
     },
-    Case {
-        set: "generated/G2-tizen-kickstarter-0.15-tizen_2.0-configs",
-        dialect: "tizen-0.15",
-        layout: Layout::Flat(&[]),
-        runs: &[(
-            ".",
-            &[
-                "-c",
-                "configurations.yaml",
-                "-r",
-                "repos.yaml",
-                "-i",
-                "image-configs.xml",
-            ],
-        )],
-        out_dir: ".",
-        expected: "output",
-        not_generated: &[],
-        repo_lines_as_set: false,
-    },
+    flat(
+        "generated/G2-tizen-kickstarter-0.15-tizen_2.0-configs",
+        "tizen-0.15",
+        &[(".", INDEXED)],
+        "output",
+        &[],
+    ),
     Case {
         set: "generated/G3-mer-kickstarter-0.20-mer-reference",
         dialect: "mer-0.20",

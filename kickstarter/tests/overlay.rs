@@ -154,6 +154,19 @@ fn overlaid_packages_reach_the_kickstart() {
     assert!(ks.contains("repo --name=meego-core-1.0 --baseurl=http://repo/core/ \n"));
 }
 
+/// Runs the CLI in `cwd` on the 2010 template in `dir` with `args` after `-c`/`-r`.
+fn run_2010(cwd: &std::path::Path, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(kickstarter_bin())
+        .current_dir(cwd)
+        .arg("-c")
+        .arg(dir.join("configurations.yaml"))
+        .arg("-r")
+        .arg(dir.join("repos.yaml"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn the_cli_applies_an_overlay_and_lists_platforms() {
     let Some(reference) = reference_dir() else {

@@ -13,6 +13,14 @@ use crate::generate::{Generated, Options, Output, check_output_path, percent_s};
 use crate::render;
 use crate::yaml::{self, Map, Node, Value};
 
+/// `new + old` as one list node: mer-kickstarter put the newer entries first everywhere.
+fn concat(new: &[Node], old: &[Node], mark: crate::yaml::Mark) -> Node {
+    Node {
+        value: Value::Seq(new.iter().chain(old).cloned().collect()),
+        mark,
+    }
+}
+
 /// Merges the external YAML files into the top-level document: lists are concatenated
 /// (the external file's entries first), a key set in both to single values is a collision
 /// (reported; the value already there is kept), and a list meeting a non-list is reported
@@ -26,15 +34,8 @@ fn merge_external(top: &mut Map, ext: Map, path: &str, notes: &mut Vec<Note>) {
         match (top.get(&key).map(|n| &n.value), &v.value) {
             (None, _) => top.insert(k.clone(), v.clone()),
             (Some(Value::Seq(old)), Value::Seq(new)) => {
-                let mut items = new.clone();
-                items.extend(old.iter().cloned());
-                top.insert(
-                    k.clone(),
-                    Node {
-                        value: Value::Seq(items),
-                        mark: v.mark,
-                    },
-                );
+                let joined = concat(new, old, v.mark);
+                top.insert(k.clone(), joined);
             }
             (Some(Value::Seq(_)), _) | (Some(_), Value::Seq(_)) => notes.push(Note::Warning(
                 format!("Different type (list vs not list) of values: {key} in {path}"),
@@ -111,15 +112,8 @@ fn merge_dicts(first: &mut Map, second: &Map, file: &str) -> Result<()> {
         let key = k.as_str().unwrap_or_default();
         match (first.get(key).map(|n| &n.value), &v.value) {
             (Some(Value::Seq(old)), Value::Seq(new)) => {
-                let mut items = new.clone();
-                items.extend(old.iter().cloned());
-                first.insert(
-                    k.clone(),
-                    Node {
-                        value: Value::Seq(items),
-                        mark: v.mark,
-                    },
-                );
+                let joined = concat(new, old, v.mark);
+                first.insert(k.clone(), joined);
             }
             (Some(Value::Seq(_)), _) | (Some(_), Value::Seq(_)) => {
                 return Err(Error::new(

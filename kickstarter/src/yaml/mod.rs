@@ -7,8 +7,6 @@ mod load;
 mod resolve;
 mod value;
 
-use std::fmt;
-
 pub use value::{Map, Mark, Node, Value, py_eq, py2_float_str};
 
 /// Bounds applied while loading. The defaults are far above any real template (the largest in
@@ -33,32 +31,9 @@ impl Default for Limits {
     }
 }
 
-/// A YAML file that could not be loaded, with the place and the reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct YamlError {
-    /// The file name as given to [`load`].
-    pub file: String,
-    /// Where the problem is (line 0 when it concerns the whole file).
-    pub mark: Mark,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for YamlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.mark.line == 0 {
-            write!(f, "{}: {}", self.file, self.message)
-        } else {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file, self.mark.line, self.mark.col, self.message
-            )
-        }
-    }
-}
-
-impl std::error::Error for YamlError {}
+/// A YAML file that could not be loaded: the crate's [`Error`](crate::Error), naming the file,
+/// the line and column, and the reason.
+pub type YamlError = crate::Error;
 
 /// Loads the single YAML document in `bytes`; `file` names it in errors.
 ///
