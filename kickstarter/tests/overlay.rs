@@ -189,25 +189,23 @@ fn the_cli_applies_an_overlay_and_lists_platforms() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "CORE\nNETBOOK\n");
 
-    let out = Command::new(kickstarter_bin())
-        .current_dir(scratch.path())
-        .arg("-c")
-        .arg(dir.join("configurations.yaml"))
-        .arg("-r")
-        .arg(dir.join("repos.yaml"))
-        // The 2010 template predates `FileSystem`: the 0.7 template (fixed ext3) renders it.
-        .args(["--dialect", "meego-0.7"])
-        .args([
+    // The 2010 template predates `FileSystem`: the 0.7 template (fixed ext3) renders it.
+    let out = run_2010(
+        scratch.path(),
+        &dir,
+        &[
+            "--dialect",
+            "meego-0.7",
             "--platform",
             "NETBOOK",
             "--overlay",
             OVERLAY,
             "-C",
             "netbook",
-        ])
-        .args(["--add-repo", "meego-core-1.0"])
-        .output()
-        .unwrap();
+            "--add-repo",
+            "meego-core-1.0",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -225,22 +223,18 @@ fn the_cli_applies_an_overlay_and_lists_platforms() {
     );
 
     // A hostile overlay is refused before anything is written, naming the item.
-    let out = Command::new(kickstarter_bin())
-        .current_dir(scratch.path())
-        .arg("-c")
-        .arg(dir.join("configurations.yaml"))
-        .arg("-r")
-        .arg(dir.join("repos.yaml"))
-        .args([
+    let out = run_2010(
+        scratch.path(),
+        &dir,
+        &[
             "--platform",
             "NETBOOK",
             "--overlay",
             "gcc,vim;reboot",
             "-o",
             "hostile",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
