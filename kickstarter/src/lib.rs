@@ -34,6 +34,7 @@ pub mod example;
 pub mod files;
 mod generate;
 pub mod index;
+pub mod ks;
 pub mod overlay;
 pub mod render;
 pub mod yaml;

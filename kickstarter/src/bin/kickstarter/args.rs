@@ -84,6 +84,20 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) stdout: bool,
 
+    /// Validate kickstart FILEs instead of generating: print `FILE:LINE: error: message` for
+    /// each problem; exit 1 if any file has an error.
+    #[arg(long, conflicts_with_all = ["configs", "example"])]
+    pub(crate) validate: bool,
+
+    /// With --validate: print a JSON report per file (image type, magic options, arch,
+    /// repos, packages, groups, exclusions, partitions, scripts, diagnostics).
+    #[arg(long, requires = "validate")]
+    pub(crate) json: bool,
+
+    /// Kickstart files to validate.
+    #[arg(value_name = "FILE", requires = "validate")]
+    pub(crate) files: Vec<std::path::PathBuf>,
+
     /// Quiet: no progress messages.
     #[arg(short, long)]
     pub(crate) quiet: bool,

@@ -4,6 +4,7 @@
 
 mod args;
 mod generate_cmd;
+mod validate_cmd;
 
 use std::process::ExitCode;
 
@@ -11,7 +12,12 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
-    match generate_cmd::run(&args) {
+    let result = if args.validate {
+        validate_cmd::run(&args.files, args.json)
+    } else {
+        generate_cmd::run(&args)
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("kickstarter: error: {e:#}");
