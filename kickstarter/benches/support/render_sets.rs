@@ -9,7 +9,7 @@ use kickstarter::{Dialect, Files, Options, Repository, Template, generate, load_
 
 /// A file tree in memory, read relative to a working directory (`..` resolved lexically).
 #[derive(Default)]
-pub struct TreeFiles {
+pub(crate) struct TreeFiles {
     files: BTreeMap<PathBuf, Vec<u8>>,
     cwd: PathBuf,
 }
@@ -72,17 +72,17 @@ impl Files for TreeFiles {
 }
 
 /// One run of the tool: a template, its repositories and files, and the options.
-pub struct RenderJob {
-    pub name: String,
-    pub template: Vec<u8>,
-    pub repos: Vec<Repository>,
-    pub files: TreeFiles,
-    pub options: Options,
+pub(crate) struct RenderJob {
+    pub(crate) name: String,
+    pub(crate) template: Vec<u8>,
+    pub(crate) repos: Vec<Repository>,
+    pub(crate) files: TreeFiles,
+    pub(crate) options: Options,
 }
 
 impl RenderJob {
     /// Parses the template and generates every configuration; returns how many kickstarts.
-    pub fn run(&self) -> usize {
+    pub(crate) fn run(&self) -> usize {
         let template = Template::parse(&self.template, &self.name).expect("corpus template");
         generate(&template, &self.repos, &self.files, &self.options)
             .expect("corpus set renders")
@@ -102,7 +102,11 @@ fn job(
 ) -> RenderJob {
     let mut files = files;
     files.cwd = PathBuf::from(cwd);
-    let template = files.read(configs).ok().flatten().expect("configurations file");
+    let template = files
+        .read(configs)
+        .ok()
+        .flatten()
+        .expect("configurations file");
     let repos = match repos {
         Some(r) => {
             let bytes = files.read(r).ok().flatten().expect("repos file");
@@ -126,7 +130,7 @@ fn job(
 
 /// Every kickstarter corpus set as in-memory render jobs (the conformance test's command
 /// lines).
-pub fn render_jobs(reference: &Path) -> Vec<RenderJob> {
+pub(crate) fn render_jobs(reference: &Path) -> Vec<RenderJob> {
     let corpus = reference.join("kickstarter-corpus");
     let flat = |set: &str| {
         let mut t = TreeFiles::default();
@@ -158,21 +162,101 @@ pub fn render_jobs(reference: &Path) -> Vec<RenderJob> {
     );
     let p = |s: &str| corpus.join(s);
     vec![
-        job(&p("pairs/P1"), Dialect::Meego07, "", "configurations.yaml", Some("repos.yaml"), flat("pairs/P1-meego-platform-style-2011-03"), &[]),
-        job(&p("pairs/P2"), Dialect::Meego08, "", "configurations.yaml", Some("repos.yaml"), flat("pairs/P2-meego-externalconfigs-2011-04"), &[]),
-        job(&p("pairs/P3"), Dialect::Sages2011, "", "configs/MeeGo/configurations.yaml", Some("configs/MeeGo/repos.yaml"), flat("pairs/P3-mixed-platform-and-inherit-2011-11"), &[]),
-        job(&p("pairs/P3"), Dialect::Sages2011, "", "configs/Nemo/configurations.yaml", Some("configs/Nemo/repos.yaml"), flat("pairs/P3-mixed-platform-and-inherit-2011-11"), &[]),
-        job(&p("pairs/P4"), Dialect::Sages2012, "", "configs/Nemo/configurations.yaml", Some("configs/Nemo/repos.yaml"), flat("pairs/P4-nemo-inherit-repositoryoptions-2012-03"), &[]),
-        job(&p("pairs/P5"), Dialect::Meego012, "", "moui-config.yaml", Some("repos.yaml"), flat("pairs/P5-moui-user-config-kickstarter-0.12-2011-07"), &[]),
-        job(&p("generated/G2"), Dialect::Tizen015, "", "configurations.yaml", Some("repos.yaml"), flat("generated/G2-tizen-kickstarter-0.15-tizen_2.0-configs"), &[]),
-        job(&p("generated/G3"), Dialect::Mer020, "ref", "00reference.yaml", None, g3_files, &["../mer"]),
-        job(&p("generated/G4"), Dialect::Mer020, "input", "repos.yaml", None, g4_files, &["../mer"]),
+        job(
+            &p("pairs/P1"),
+            Dialect::Meego07,
+            "",
+            "configurations.yaml",
+            Some("repos.yaml"),
+            flat("pairs/P1-meego-platform-style-2011-03"),
+            &[],
+        ),
+        job(
+            &p("pairs/P2"),
+            Dialect::Meego08,
+            "",
+            "configurations.yaml",
+            Some("repos.yaml"),
+            flat("pairs/P2-meego-externalconfigs-2011-04"),
+            &[],
+        ),
+        job(
+            &p("pairs/P3"),
+            Dialect::Sages2011,
+            "",
+            "configs/MeeGo/configurations.yaml",
+            Some("configs/MeeGo/repos.yaml"),
+            flat("pairs/P3-mixed-platform-and-inherit-2011-11"),
+            &[],
+        ),
+        job(
+            &p("pairs/P3"),
+            Dialect::Sages2011,
+            "",
+            "configs/Nemo/configurations.yaml",
+            Some("configs/Nemo/repos.yaml"),
+            flat("pairs/P3-mixed-platform-and-inherit-2011-11"),
+            &[],
+        ),
+        job(
+            &p("pairs/P4"),
+            Dialect::Sages2012,
+            "",
+            "configs/Nemo/configurations.yaml",
+            Some("configs/Nemo/repos.yaml"),
+            flat("pairs/P4-nemo-inherit-repositoryoptions-2012-03"),
+            &[],
+        ),
+        job(
+            &p("pairs/P5"),
+            Dialect::Meego012,
+            "",
+            "moui-config.yaml",
+            Some("repos.yaml"),
+            flat("pairs/P5-moui-user-config-kickstarter-0.12-2011-07"),
+            &[],
+        ),
+        job(
+            &p("generated/G2"),
+            Dialect::Tizen015,
+            "",
+            "configurations.yaml",
+            Some("repos.yaml"),
+            flat("generated/G2-tizen-kickstarter-0.15-tizen_2.0-configs"),
+            &[],
+        ),
+        job(
+            &p("generated/G3"),
+            Dialect::Mer020,
+            "ref",
+            "00reference.yaml",
+            None,
+            g3_files,
+            &["../mer"],
+        ),
+        job(
+            &p("generated/G4"),
+            Dialect::Mer020,
+            "input",
+            "repos.yaml",
+            None,
+            g4_files,
+            &["../mer"],
+        ),
         {
             // G1 names an empty `ex` directory as ExternalConfigs; it has no files, so give it
             // the run without external configurations by listing nothing in it.
             let mut files = flat("generated/G1-meego-kickstarter-0.12-demo");
             files.files.insert(PathBuf::from("ex/.keep"), Vec::new());
-            job(&p("generated/G1"), Dialect::Meego012, "", "configurations.yaml", Some("repos.yaml"), files, &[])
+            job(
+                &p("generated/G1"),
+                Dialect::Meego012,
+                "",
+                "configurations.yaml",
+                Some("repos.yaml"),
+                files,
+                &[],
+            )
         },
     ]
 }
