@@ -257,17 +257,12 @@ fn packages() -> impl Strategy<Value = Packages> {
 }
 
 fn script() -> impl Strategy<Value = Script> {
-    let kind = prop::sample::select(
-        &[
-            ScriptKind::Pre,
-            ScriptKind::PreInstall,
-            ScriptKind::Post,
-            ScriptKind::OnError,
-            ScriptKind::Traceback,
-            ScriptKind::Pack,
-            ScriptKind::Addon,
-        ][..],
-    );
+    // %anaconda and %certificate bodies are not free text, so they are not generated here.
+    let kinds: Vec<ScriptKind> = ScriptKind::ALL
+        .into_iter()
+        .filter(|k| !matches!(k, ScriptKind::Anaconda | ScriptKind::Certificate))
+        .collect();
+    let kind = prop::sample::select(kinds);
     // Any printable line, TABs included, that is not a section directive.
     let line =
         "[\t -~]{0,30}".prop_filter("directive", |l: &String| !l.trim_start().starts_with('%'));
