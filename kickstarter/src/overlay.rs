@@ -8,10 +8,11 @@
 //! form or a message, so every item must look like a package or group name: nothing that a
 //! shell, a kickstart parser or a YAML writer could read as anything else.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use crate::config::Template;
-use crate::yaml::{Map, Node, Value, py_eq};
+use crate::yaml::{HashKey, Map, Node, Value};
 
 /// Longest package or group name accepted (RPM names in the corpus stay under 60).
 pub const MAX_NAME_LEN: usize = 128;
@@ -243,10 +244,13 @@ fn append(
             });
         }
     };
+    let mut seen: HashSet<HashKey<'static>> = list
+        .iter()
+        .filter_map(|n| n.value.hash_key().map(HashKey::into_owned))
+        .collect();
     for item in items {
-        let value = Value::Str(item.clone());
-        if !list.iter().any(|n| py_eq(&n.value, &value)) {
-            list.push(Node::synthetic(value));
+        if seen.insert(HashKey::str(item).into_owned()) {
+            list.push(Node::string(item.clone()));
         }
     }
     let mark = section.get(key).map(|n| n.mark).unwrap_or_default();

@@ -227,6 +227,40 @@ fn confined_templates_cannot_read_outside_their_directory() {
 }
 
 #[test]
+fn many_keys_and_long_lists_stay_linear() {
+    // 150k distinct keys and a 150k-entry list fit the 4 MiB limit; with linear lookups this
+    // would take minutes (the kind of slow request that ties up a service), with hashing it is
+    // immediate. Nothing is timed: the test would simply not finish in reasonable time.
+    let n = 150_000;
+    let mut doc = String::with_capacity(4 << 20);
+    doc.push_str(DEFAULT);
+    doc.push_str("P:\n");
+    for i in 0..n {
+        doc.push_str(&format!("  k{i}: {i}\n"));
+    }
+    doc.push_str("  Groups:\n");
+    for i in 0..n {
+        doc.push_str(&format!("  - g{}\n", i % (n / 2)));
+    }
+    doc.push_str("Configurations:\n  - {Name: a, FileName: a, Platform: P}\n");
+    assert!(doc.len() < 4 << 20, "{}", doc.len());
+    let mut template = Template::parse(doc.as_bytes(), "c.yaml").unwrap();
+    kickstarter::overlay::Overlay::parse("@g1,@new,pkg")
+        .unwrap()
+        .apply(&mut template, "P", &[])
+        .unwrap();
+    let repos = load_repositories(REPOS.as_bytes(), "repos.yaml", &Default::default()).unwrap();
+    let run = generate(&template, &repos, &MemFiles::new(), &Options::default()).unwrap();
+    let groups = run.outputs[0]
+        .contents
+        .lines()
+        .filter(|l| l.starts_with('@'))
+        .count();
+    // Half the entries repeat; the overlay adds one new group.
+    assert_eq!(groups, n / 2 + 1);
+}
+
+#[test]
 fn an_unknown_dialect_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_limited(dir.path(), &["-d", "meego-2.0", "-c", "x.yaml"]);

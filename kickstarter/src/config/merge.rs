@@ -2,13 +2,13 @@
 //! sections, then reading the scripts and partition file it names, the way the MeeGo, Tizen
 //! and sages kickstarters did.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::template::{Entry, Template, expect_list};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::files::Files;
-use crate::yaml::{Map, Mark, Node, Value, py_eq};
+use crate::yaml::{HashKey, Map, Mark, Node, Value};
 
 /// The six keys whose lists are concatenated over all merged sections (and de-duplicated,
 /// keeping the first occurrence) instead of being overridden.
@@ -219,6 +219,7 @@ pub fn merge(
     for key in LIST_KEYS {
         let mut full: Vec<Node> = Vec::new();
         let mut origins: Vec<String> = Vec::new();
+        let mut seen: HashSet<HashKey<'_>> = HashSet::new();
         let mut first_mark = None;
         for layer in &list_order {
             let Some(node) = layer.map.get(key) else {
@@ -249,7 +250,8 @@ pub fn merge(
                         ),
                     ));
                 }
-                if !full.iter().any(|seen| py_eq(&seen.value, &item.value)) {
+                // Scalars always have a hash key; de-duplication keeps the first occurrence.
+                if item.value.hash_key().is_none_or(|h| seen.insert(h)) {
                     full.push(item.clone());
                     origins.push(layer.file.to_owned());
                 }

@@ -2,11 +2,11 @@
 //! Each line mirrors a line of the original Cheetah template; the comments say which quirk of
 //! the template a piece of spacing comes from, because the corpus pins every byte.
 
-use super::{Meta, RepoUrls, SAVE_OPTIONS};
+use super::{Meta, RepoUrls, SAVE_OPTIONS, repos_by_name};
 use crate::config::{Merged, Note, Repository};
 use crate::dialect::Dialect;
 use crate::error::Result;
-use crate::yaml::{Value, py_eq};
+use crate::yaml::Value;
 
 /// Renders `merged` with the template of `dialect` (any dialect but mer-0.20).
 pub fn render(
@@ -160,12 +160,11 @@ fn repo_lines(
         dialect,
         Dialect::Meego07 | Dialect::Meego08 | Dialect::Meego012
     );
+    let by_name = repos_by_name(repos);
     for wanted in m.list("Repos") {
         let mut found = false;
-        for repo in repos {
-            if !py_eq(&repo.name.value, &wanted.value) {
-                continue;
-            }
+        let matching = wanted.value.hash_key().and_then(|k| by_name.get(&k));
+        for repo in matching.into_iter().flatten() {
             found = true;
             let name = wanted.value.template_str().unwrap_or_default();
             let url = urls.url(repo)?;

@@ -2,10 +2,12 @@
 //! drops its line when absent, `rootpw` has no trailing space, and `%post` sections appear only
 //! when they have a body.
 
-use super::Meta;
+use std::collections::HashSet;
+
+use super::{Meta, repos_by_name};
 use crate::config::{Merged, Note, Repository};
 use crate::error::Result;
-use crate::yaml::{Value, py_eq};
+use crate::yaml::Value;
 
 /// The script bodies of a configuration (`None`: the key is absent or every file was missing).
 #[derive(Debug, Clone, Default)]
@@ -160,21 +162,20 @@ fn repo_lines(
     let file_name = m.optional("FileName")?.unwrap_or_default();
     // The original turned Repos into a Python 2 set, so its order was the set's hash order;
     // this writes each repository once, in the order the configuration first names it.
-    let mut wanted: Vec<&crate::yaml::Node> = Vec::new();
-    for r in m.plain_list("Repos")? {
-        if !wanted.iter().any(|w| py_eq(&w.value, &r.value)) {
-            wanted.push(r);
-        }
-    }
+    let mut seen = HashSet::new();
+    let wanted: Vec<&crate::yaml::Node> = m
+        .plain_list("Repos")?
+        .iter()
+        .filter(|r| r.value.hash_key().is_none_or(|k| seen.insert(k)))
+        .collect();
+    let by_name = repos_by_name(repos);
     for r in wanted {
         let name = m.item(r)?;
         let mut options = global.clone();
         let mut url = None;
         let mut known = false;
-        for repo in repos
-            .iter()
-            .filter(|repo| py_eq(&repo.name.value, &r.value))
-        {
+        let matching = r.value.hash_key().and_then(|k| by_name.get(&k));
+        for repo in matching.into_iter().flatten() {
             known = true;
             let chosen = match &variant {
                 Some(key) if repo.map.has(key) => repo.string(key)?,

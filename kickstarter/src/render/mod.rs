@@ -3,10 +3,12 @@
 pub mod meego;
 pub mod mer;
 
+use std::collections::HashMap;
+
 use crate::config::{Merged, Repository};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::yaml::{Node, Value};
+use crate::yaml::{HashKey, Node, Value};
 
 /// The repository options `SaveRepos: True` stands for.
 pub(crate) const SAVE_OPTIONS: &str =
@@ -123,6 +125,18 @@ impl Meta<'_> {
             )
         })
     }
+}
+
+/// The repositories by name (Python equality), each name's entries in file order, so that a
+/// configuration's `Repos` are looked up in constant time.
+pub(crate) fn repos_by_name(repos: &[Repository]) -> HashMap<HashKey<'_>, Vec<&Repository>> {
+    let mut index: HashMap<HashKey<'_>, Vec<&Repository>> = HashMap::new();
+    for repo in repos {
+        if let Some(key) = repo.name.value.hash_key() {
+            index.entry(key).or_default().push(repo);
+        }
+    }
+    index
 }
 
 /// The token substitution the MeeGo/Tizen/sages tools applied to repository URLs before

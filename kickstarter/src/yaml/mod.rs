@@ -7,7 +7,7 @@ mod load;
 mod resolve;
 mod value;
 
-pub use value::{Map, Mark, Node, Value, py_eq, py2_float_str};
+pub use value::{HashKey, Map, Mark, Node, Value, py_eq, py2_float_str};
 
 /// Bounds applied while loading. The defaults are far above any real template (the largest in
 /// the reference corpus is 12 KiB with a few hundred nodes) and far below what would hurt.

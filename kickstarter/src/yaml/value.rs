@@ -1,6 +1,8 @@
 //! The value tree the loader builds, with the Python semantics the original tool applied to it:
 //! `str()` for printing, truthiness for `if`, and `==` for key and repository-name matching.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 /// Where a node starts in its source file (1-based line and column).
@@ -49,10 +51,92 @@ pub enum Value {
 }
 
 /// A mapping with Python `dict` semantics: keys are unique under Python equality and a repeated
-/// key replaces the earlier value in place (PyYAML keeps the last of duplicate keys).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// key replaces the earlier value in place (PyYAML keeps the last of duplicate keys). Lookups
+/// are hashed, so a hostile file with many keys cannot make loading quadratic.
+#[derive(Debug, Clone, Default)]
 pub struct Map {
     entries: Vec<(Node, Node)>,
+    /// Hashed positions, built once the map outgrows [`INDEX_FROM`] entries; small maps (the
+    /// usual template section) are scanned, which is faster than hashing them.
+    index: Option<Index>,
+}
+
+/// Maps with more entries than this get a hashed index.
+const INDEX_FROM: usize = 16;
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// Positions of string keys (a string never equals a non-string in Python); looked up by
+    /// `&str` without allocating.
+    strings: HashMap<String, usize>,
+    /// Positions of the other scalar keys.
+    others: HashMap<HashKey<'static>, usize>,
+}
+
+impl Index {
+    fn add(&mut self, key: &Value, at: usize) {
+        match key {
+            Value::Str(s) => {
+                self.strings.insert(s.clone(), at);
+            }
+            other => {
+                if let Some(h) = other.hash_key() {
+                    self.others.insert(h.into_owned(), at);
+                }
+            }
+        }
+    }
+
+    fn find(&self, key: &Value) -> Option<usize> {
+        match key {
+            Value::Str(s) => self.strings.get(s.as_str()).copied(),
+            // Only timestamp keys allocate here; they are rare.
+            other => other
+                .hash_key()
+                .and_then(|h| self.others.get(&h.into_owned()).copied()),
+        }
+    }
+}
+
+impl PartialEq for Map {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+/// A hashable form of a scalar that is equal for values Python's `==` finds equal
+/// (`True == 1 == 1.0`, `"1" != 1`). Collections have none: they are unhashable in Python.
+/// It borrows the value's text, so building one allocates nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HashKey<'a> {
+    /// `None`.
+    Null,
+    /// A bool, int or integral float, as an integer.
+    Int(i128),
+    /// A float that is not integral, by its bits (NaN never equals anything, see [`py_eq`]).
+    Float(u64),
+    /// A string.
+    Str(Cow<'a, str>),
+    /// A timestamp, by its printed form.
+    Timestamp(Cow<'a, str>),
+}
+
+impl<'a> HashKey<'a> {
+    /// The key of a string.
+    pub fn str(s: &'a str) -> Self {
+        HashKey::Str(Cow::Borrowed(s))
+    }
+
+    /// The same key owning its text.
+    pub fn into_owned(self) -> HashKey<'static> {
+        match self {
+            HashKey::Null => HashKey::Null,
+            HashKey::Int(i) => HashKey::Int(i),
+            HashKey::Float(f) => HashKey::Float(f),
+            HashKey::Str(s) => HashKey::Str(Cow::Owned(s.into_owned())),
+            HashKey::Timestamp(s) => HashKey::Timestamp(Cow::Owned(s.into_owned())),
+        }
+    }
 }
 
 impl Map {
@@ -61,15 +145,43 @@ impl Map {
         Self::default()
     }
 
-    /// Inserts or replaces `key` (Python `d[key] = value`).
+    /// Inserts or replaces `key` (Python `d[key] = value`). Keys must be scalars (the loader
+    /// refuses collections as keys); a NaN key is always a new entry, as in Python.
     pub fn insert(&mut self, key: Node, value: Node) {
-        match self
-            .entries
-            .iter_mut()
-            .find(|(k, _)| py_eq(&k.value, &key.value))
-        {
-            Some(slot) => slot.1 = value,
-            None => self.entries.push((key, value)),
+        let found = match &self.index {
+            Some(index) => index.find(&key.value),
+            None => self
+                .entries
+                .iter()
+                .position(|(k, _)| py_eq(&k.value, &key.value)),
+        };
+        // NaN hashes by its bits but equals nothing, so it is always a new key.
+        match found.filter(|&i| py_eq(&self.entries[i].0.value, &key.value)) {
+            Some(i) => self.entries[i].1 = value,
+            None => {
+                let at = self.entries.len();
+                if let Some(index) = &mut self.index {
+                    index.add(&key.value, at);
+                }
+                self.entries.push((key, value));
+                if self.index.is_none() && self.entries.len() > INDEX_FROM {
+                    let mut index = Index::default();
+                    for (i, (k, _)) in self.entries.iter().enumerate() {
+                        index.add(&k.value, i);
+                    }
+                    self.index = Some(index);
+                }
+            }
+        }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.strings.get(key).copied(),
+            None => self
+                .entries
+                .iter()
+                .position(|(k, _)| matches!(&k.value, Value::Str(s) if s == key)),
         }
     }
 
@@ -80,18 +192,13 @@ impl Map {
 
     /// The key node and value stored under the string key `key`.
     pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
-        self.entries
-            .iter()
-            .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
-            .map(|(k, v)| (k, v))
+        self.position(key)
+            .map(|i| (&self.entries[i].0, &self.entries[i].1))
     }
 
     /// A mutable reference to the value under the string key `key`.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
-        self.entries
-            .iter_mut()
-            .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
-            .map(|(_, v)| v)
+        self.position(key).map(|i| &mut self.entries[i].1)
     }
 
     /// Whether the string key exists (Python `d.has_key(key)`), whatever its value.
@@ -101,11 +208,18 @@ impl Map {
 
     /// Removes the string key, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Node> {
-        let pos = self
-            .entries
-            .iter()
-            .position(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))?;
-        Some(self.entries.remove(pos).1)
+        let pos = self.position(key)?;
+        let (_, value) = self.entries.remove(pos);
+        if let Some(index) = &mut self.index {
+            index.strings.remove(key);
+            // Positions after the removed entry shift down by one.
+            for i in index.strings.values_mut().chain(index.others.values_mut()) {
+                if *i > pos {
+                    *i -= 1;
+                }
+            }
+        }
+        Some(value)
     }
 
     /// Entries in insertion order.
@@ -183,6 +297,22 @@ impl Value {
             Value::Seq(s) => !s.is_empty(),
             Value::Map(m) => !m.is_empty(),
         }
+    }
+
+    /// The hashable form of a scalar under Python equality; `None` for collections.
+    pub fn hash_key(&self) -> Option<HashKey<'_>> {
+        Some(match self {
+            Value::Null => HashKey::Null,
+            Value::Bool(b) => HashKey::Int(i128::from(*b)),
+            Value::Int(i) => HashKey::Int(*i),
+            // An integral float equals the integer of the same value (1.0 == 1).
+            #[allow(clippy::cast_possible_truncation)]
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e38 => HashKey::Int(*f as i128),
+            Value::Float(f) => HashKey::Float(f.to_bits()),
+            Value::Str(s) => HashKey::Str(Cow::Borrowed(s)),
+            Value::Timestamp(s) => HashKey::Timestamp(Cow::Borrowed(s)),
+            Value::Seq(_) | Value::Map(_) => return None,
+        })
     }
 
     /// A short name of the type, for error messages.
@@ -326,6 +456,46 @@ mod tests {
         assert!(py_eq(&Value::Int(1), &Value::Float(1.0)));
         assert!(!py_eq(&Value::Str("1".into()), &Value::Int(1)));
         assert!(!py_eq(&Value::Float(f64::NAN), &Value::Float(f64::NAN)));
+    }
+
+    #[test]
+    fn hash_keys_agree_with_python_equality() {
+        let values = [
+            Value::Bool(true),
+            Value::Int(1),
+            Value::Float(1.0),
+            Value::Str("1".into()),
+            Value::Float(1.5),
+            Value::Null,
+            Value::Int(0),
+            Value::Bool(false),
+        ];
+        for a in &values {
+            for b in &values {
+                assert_eq!(a.hash_key() == b.hash_key(), py_eq(a, b), "{a:?} {b:?}");
+            }
+        }
+        let mut m = Map::new();
+        m.insert(Node::synthetic(Value::Int(1)), Node::string("int"));
+        m.insert(Node::synthetic(Value::Bool(true)), Node::string("bool"));
+        assert_eq!(m.len(), 1);
+        m.insert(Node::string("a"), Node::string("x"));
+        m.insert(Node::string("b"), Node::string("y"));
+        assert_eq!(m.remove("a").unwrap().as_str(), Some("x"));
+        assert_eq!(m.get("b").unwrap().as_str(), Some("y"));
+        assert!(m.get("a").is_none());
+        // Past the indexing threshold the same rules hold.
+        for i in 0..100 {
+            m.insert(
+                Node::string(format!("k{i}")),
+                Node::synthetic(Value::Int(i)),
+            );
+        }
+        m.insert(Node::synthetic(Value::Float(1.0)), Node::string("float"));
+        assert_eq!(m.len(), 102);
+        assert_eq!(m.remove("k10").unwrap().value, Value::Int(10));
+        assert_eq!(m.get("k99").unwrap().value, Value::Int(99));
+        assert_eq!(m.iter().next().unwrap().1.as_str(), Some("float"));
     }
 
     #[test]
