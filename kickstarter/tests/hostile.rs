@@ -269,3 +269,28 @@ fn an_unknown_dialect_is_a_usage_error() {
         String::from_utf8_lossy(&out.stderr).contains("unknown kickstarter dialect 'meego-2.0'")
     );
 }
+
+#[test]
+fn options_the_dialect_would_ignore_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-d", "mer-0.20", "-c", "c.yaml", "-r", "r.yaml"],
+            "mer-0.20 keeps its repositories in the configurations file",
+        ),
+        (
+            &["-d", "mer-0.20", "-c", "c.yaml", "-i", "x.xml"],
+            "no image-configs.xml",
+        ),
+        (
+            &["-c", "c.yaml", "-r", "r.yaml", "-e", "ext"],
+            "are mer-kickstarter options",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = run_limited(dir.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}

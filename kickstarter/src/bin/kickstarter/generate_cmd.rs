@@ -34,8 +34,30 @@ fn parse_url_variables(text: &str) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// Refuses options that the chosen dialect would silently ignore.
+fn check_dialect_options(args: &Args) -> Result<()> {
+    if args.dialect.is_mer() {
+        if args.repos.is_some() {
+            bail!(
+                "mer-0.20 keeps its repositories in the configurations file, so -r/--repos is not \
+                 used (mer-kickstarter's own -r is --repo-url-variables here)"
+            );
+        }
+        if args.index.is_some() {
+            bail!("mer-0.20 writes no image-configs.xml index (-i)");
+        }
+    } else if !args.external.is_empty() || args.repo_url_variables.is_some() {
+        bail!(
+            "-e/--external-config-path and --repo-url-variables are mer-kickstarter options; \
+             use --dialect mer-0.20"
+        );
+    }
+    Ok(())
+}
+
 /// The template, its repositories and its companion files, as the arguments select them.
 fn inputs(args: &Args) -> Result<(Template, Vec<Repository>, Box<dyn Files>)> {
+    check_dialect_options(args)?;
     if args.example {
         return Ok((
             example::template()?,
