@@ -32,6 +32,8 @@ python_venv() {
     local req="$IMG_ROOT/scripts/requirements-test.txt"
     local stamp="$venv/.requirements"
     if [ ! -x "$venv/bin/python" ] || ! cmp -s "$req" "$stamp"; then
+        # Debian's own python3 ships venv and ensurepip separately.
+        python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
         log "creating Python virtualenv in $venv"
         python3 -m venv "$venv"
         "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"

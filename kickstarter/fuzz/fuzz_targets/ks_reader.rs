@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     let parsed = parse(data, "fuzz.ks", &NoIncludes, &limits);
     let lines = data.split(|&b| b == b'\n').count();
     for d in &parsed.diagnostics {
-        assert!((d.line as usize) <= lines, "{d} points past the end ({lines} lines)");
+        assert!(
+            (d.line as usize) <= lines,
+            "{d} points past the end ({lines} lines)"
+        );
     }
     if !parsed.has_errors() {
         let text = parsed.kickstart.to_kickstart_text();

@@ -25,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
     let ks = &run.outputs[0].contents;
     let baseline = {
         let t = Template::parse(TEMPLATE.as_bytes(), "t.yaml").expect("fixed template");
-        generate(&t, &repos, &MemFiles::new(), &Options::default()).expect("renders").outputs[0]
+        generate(&t, &repos, &MemFiles::new(), &Options::default())
+            .expect("renders")
+            .outputs[0]
             .contents
             .clone()
     };

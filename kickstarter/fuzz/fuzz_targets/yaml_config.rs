@@ -17,9 +17,15 @@ fuzz_target!(|data: &[u8]| {
     )
     .expect("fixed repositories load");
     let mut files = MemFiles::new();
-    files.insert("custom/scripts/a.post", "echo a\n").expect("fixed path");
-    files.insert("custom/part/p", "part / --size 1\n").expect("fixed path");
-    files.insert("ext/e.yaml", "Name: e\nPlatform: P\nFileName: e\n").expect("fixed path");
+    files
+        .insert("custom/scripts/a.post", "echo a\n")
+        .expect("fixed path");
+    files
+        .insert("custom/part/p", "part / --size 1\n")
+        .expect("fixed path");
+    files
+        .insert("ext/e.yaml", "Name: e\nPlatform: P\nFileName: e\n")
+        .expect("fixed path");
     for dialect in Dialect::ALL {
         let options = Options {
             dialect,
