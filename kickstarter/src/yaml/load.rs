@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser, Tag as YamlTag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::map::Map;
 use super::resolve::{Tag, construct, core_tag, implicit_tag};
-use super::value::{Map, Mark, Node, Value};
+use super::value::{Mark, Node, Value};
 use super::{Limits, YamlError};
 
 /// Loads exactly one YAML document (as `yaml.load` does) from raw bytes.

@@ -4,10 +4,13 @@
 //! (alias bombs, deep nesting, huge or binary files) fail fast in bounded memory.
 
 mod load;
+mod map;
 mod resolve;
+mod timestamp;
 mod value;
 
-pub use value::{HashKey, Map, Mark, Node, Value, py_eq, py2_float_str};
+pub use map::{HashKey, Map};
+pub use value::{Mark, Node, Value, py_eq, py2_float_str};
 
 /// Bounds applied while loading. The defaults are far above any real template (the largest in
 /// the reference corpus is 12 KiB with a few hundred nodes) and far below what would hurt.
