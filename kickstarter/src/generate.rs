@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::files::Files;
 use crate::index::{IndexEntry, render_index};
 use crate::render;
-use crate::yaml::{self, Limits, Value};
+use crate::yaml::{self, Limits, Map, Value};
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -108,56 +108,53 @@ pub fn generate(
     if options.dialect.is_mer() {
         return crate::config::mer::generate(template, files, options);
     }
-    let dialect = options.dialect;
+    let ctx = Ctx {
+        dialect: options.dialect,
+        template,
+        repos,
+        files,
+        options,
+    };
     let mut run = Generated::default();
     let mut index = Vec::new();
+    // Tizen's `-C` ends the run with the one configuration it names.
+    let done = |written: bool| written && options.only.is_some();
 
     for entry in template.configurations()? {
         if options.index {
+            // Inline configurations are all indexed, active or not, by their own keys.
             index.push(IndexEntry::from_map(&entry.map));
         }
-        if process(dialect, template, repos, files, options, &entry, &mut run)? {
+        if done(ctx.process(&entry, &mut run)?.is_some()) {
             return Ok(finish(run, options, index));
         }
     }
-    if dialect.has_external_configs() {
-        for dir in template.external_dirs()? {
-            let names = files.list(&dir)?.ok_or_else(|| {
-                Error::file(
-                    template.file(),
-                    format!("ExternalConfigs directory '{dir}' does not exist"),
-                )
-            })?;
-            for name in names {
-                if !name.ends_with(".yaml") {
-                    run.notes
-                        .push(Note::Warning(format!("File '{name}' ignored.")));
-                    continue;
+    if !ctx.dialect.has_external_configs() {
+        return Ok(finish(run, options, index));
+    }
+    for dir in template.external_dirs()? {
+        let names = files.list(&dir)?.ok_or_else(|| {
+            Error::file(
+                template.file(),
+                format!("ExternalConfigs directory '{dir}' does not exist"),
+            )
+        })?;
+        for name in names {
+            if !name.ends_with(".yaml") {
+                run.notes
+                    .push(Note::Warning(format!("File '{name}' ignored.")));
+                continue;
+            }
+            let entry = ctx.external_entry(&dir, &name)?;
+            let written = ctx.process(&entry, &mut run)?;
+            if let Some(meta) = &written {
+                if options.index {
+                    // External configurations are indexed only when written, merged.
+                    index.push(IndexEntry::from_map(meta));
                 }
-                let path = format!("{}/{name}", dir.trim_end_matches('/'));
-                let bytes = files
-                    .read(&path)?
-                    .ok_or_else(|| Error::file(&path, "cannot be read"))?;
-                let node = yaml::load(&bytes, &path, &options.limits)?;
-                let map = expect_map(&node, &path, "an external configuration")?;
-                let entry = Entry {
-                    file: path.clone(),
-                    mark: node.mark,
-                    map: map.clone(),
-                    external: true,
-                };
-                let merged_for_index = options.index;
-                let active_before = run.outputs.len();
-                if process(dialect, template, repos, files, options, &entry, &mut run)? {
-                    return Ok(finish(run, options, index));
-                }
-                // External configurations enter the index only when active, with their
-                // merged values.
-                if merged_for_index && run.outputs.len() > active_before {
-                    let mut notes = Vec::new();
-                    let merged = merge(dialect, template, &entry, files, &mut notes)?;
-                    index.push(IndexEntry::from_map(&merged.meta));
-                }
+            }
+            if done(written.is_some()) {
+                return Ok(finish(run, options, index));
             }
         }
     }
@@ -171,56 +168,85 @@ fn finish(mut run: Generated, options: &Options, index: Vec<IndexEntry>) -> Gene
     run
 }
 
-/// Merges and renders one configuration. Returns whether the run is over (`only` matched).
-fn process(
+/// What one run of the MeeGo/Tizen/sages tools works with.
+struct Ctx<'a> {
     dialect: Dialect,
-    template: &Template,
-    repos: &[Repository],
-    files: &dyn Files,
-    options: &Options,
-    entry: &Entry,
-    run: &mut Generated,
-) -> Result<bool> {
-    let own_file_name = entry.map.get("FileName").map(|n| percent_s(&n.value));
-    if let Some(only) = &options.only {
-        if own_file_name.as_deref() != Some(only.as_str()) {
-            return Ok(false);
-        }
+    template: &'a Template,
+    repos: &'a [Repository],
+    files: &'a dyn Files,
+    options: &'a Options,
+}
+
+impl Ctx<'_> {
+    /// Reads the external configuration `dir/name`.
+    fn external_entry(&self, dir: &str, name: &str) -> Result<Entry> {
+        let path = format!("{}/{name}", dir.trim_end_matches('/'));
+        let bytes = self
+            .files
+            .read(&path)?
+            .ok_or_else(|| Error::file(&path, "cannot be read"))?;
+        let node = yaml::load(&bytes, &path, &self.options.limits)?;
+        let map = expect_map(&node, &path, "an external configuration")?;
+        Ok(Entry {
+            file: path.clone(),
+            mark: node.mark,
+            map: map.clone(),
+            external: true,
+        })
     }
-    let merged = merge(dialect, template, entry, files, &mut run.notes)?;
-    let name = merged.name();
-    let active = merged.meta.get("Active").is_some_and(|n| n.value.truthy());
-    if options.only.is_none() && dialect.honours_active() && !active {
-        run.notes.push(Note::Inactive {
-            name,
-            file_name: own_file_name.unwrap_or_else(|| "None".to_owned()),
+
+    /// Merges and renders one configuration; returns its merged keys if it was written.
+    fn process(&self, entry: &Entry, run: &mut Generated) -> Result<Option<Map>> {
+        let (dialect, template, repos, files, options) = (
+            self.dialect,
+            self.template,
+            self.repos,
+            self.files,
+            self.options,
+        );
+        let own_file_name = entry.map.get("FileName").map(|n| percent_s(&n.value));
+        if let Some(only) = &options.only {
+            if own_file_name.as_deref() != Some(only.as_str()) {
+                return Ok(None);
+            }
+        }
+        let merged = merge(dialect, template, entry, files, &mut run.notes)?;
+        let name = merged.name();
+        let active = merged.meta.get("Active").is_some_and(|n| n.value.truthy());
+        if options.only.is_none() && dialect.honours_active() && !active {
+            run.notes.push(Note::Inactive {
+                name,
+                file_name: own_file_name.unwrap_or_else(|| "None".to_owned()),
+            });
+            return Ok(None);
+        }
+        let file_name = match merged.meta.get("FileName") {
+            Some(n) if n.value.truthy() => percent_s(&n.value),
+            _ => {
+                return Err(Error::new(
+                    &entry.file,
+                    entry.mark,
+                    format!(
+                        "configuration '{name}' has no FileName, so there is nowhere to write it"
+                    ),
+                ));
+            }
+        };
+        let path = match merged.meta.get("Baseline") {
+            Some(b) => format!("{}/{file_name}.ks", percent_s(&b.value)),
+            None => format!("{file_name}.ks"),
+        };
+        check_output_path(&path, &merged, "FileName")?;
+        run.notes.push(Note::Creating {
+            name: name.clone(),
+            path: path.clone(),
         });
-        return Ok(false);
+        let contents = render::meego::render(dialect, &merged, repos, &mut run.notes)?;
+        run.outputs.push(Output {
+            path,
+            name,
+            contents,
+        });
+        Ok(Some(merged.meta))
     }
-    let file_name = match merged.meta.get("FileName") {
-        Some(n) if n.value.truthy() => percent_s(&n.value),
-        _ => {
-            return Err(Error::new(
-                &entry.file,
-                entry.mark,
-                format!("configuration '{name}' has no FileName, so there is nowhere to write it"),
-            ));
-        }
-    };
-    let path = match merged.meta.get("Baseline") {
-        Some(b) => format!("{}/{file_name}.ks", percent_s(&b.value)),
-        None => format!("{file_name}.ks"),
-    };
-    check_output_path(&path, &merged, "FileName")?;
-    run.notes.push(Note::Creating {
-        name: name.clone(),
-        path: path.clone(),
-    });
-    let contents = render::meego::render(dialect, &merged, repos, &mut run.notes)?;
-    run.outputs.push(Output {
-        path,
-        name,
-        contents,
-    });
-    Ok(options.only.is_some())
 }
