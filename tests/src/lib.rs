@@ -1,3 +1,5 @@
-//! Workspace-level test support: the loopback Kubernetes API server and shared fixtures.
-//!
-//! Laid out by the workspace issue; the API server arrives with its own issue.
+//! Workspace-level test support. Its centrepiece is [`apiserver`], a loopback Kubernetes API
+//! server that behaves like the real one where the operator, kubectl and kube-rs depend on it,
+//! checked with those real clients in this crate's tests.
+
+pub mod apiserver;

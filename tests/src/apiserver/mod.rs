@@ -1,0 +1,139 @@
+//! A loopback Kubernetes API server for tests: the subset of kube-apiserver that the
+//! operator, kubectl and kube-rs depend on, served over plain HTTP on 127.0.0.1.
+//!
+//! It is test infrastructure, not product. What it does not do (admission and defaulting,
+//! validation of custom resources against their schema beyond pruning, real scheduling,
+//! authentication) is listed in `tests/README.md`.
+
+pub mod cluster;
+pub mod controllers;
+pub mod crd;
+pub mod error;
+pub mod http;
+pub mod meta;
+pub mod query;
+pub mod registry;
+pub mod resource;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use cluster::Cluster;
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Changes kept for watches to resume from; older resourceVersions get 410 Gone.
+    pub history: usize,
+    /// How often watches that allow bookmarks get one.
+    pub bookmark_interval: Duration,
+    /// Address to listen on (port 0: any free port).
+    pub listen: SocketAddr,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            history: 100_000,
+            bookmark_interval: Duration::from_secs(5),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+/// A running server. Dropping it stops it.
+pub struct ApiServer {
+    addr: SocketAddr,
+    cluster: Arc<Cluster>,
+    shutdown: watch::Sender<bool>,
+    cut_watches: watch::Sender<u64>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl ApiServer {
+    /// Starts a server.
+    pub async fn start(config: Config) -> anyhow::Result<ApiServer> {
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let cluster = Cluster::new(config.history);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (cut_watches, cut_rx) = watch::channel(0u64);
+        let state = Arc::new(http::AppState {
+            cluster: cluster.clone(),
+            address: addr.to_string(),
+            bookmark_interval: config.bookmark_interval,
+            shutdown: shutdown_rx.clone(),
+            cut_watches: cut_rx,
+        });
+        let app = http::router(state);
+        let controllers = controllers::spawn(cluster.clone(), shutdown_rx.clone());
+        let mut stop = shutdown_rx;
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "apiserver stopped");
+            }
+            controllers.abort();
+        });
+        Ok(ApiServer {
+            addr,
+            cluster,
+            shutdown,
+            cut_watches,
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The cluster behind the server (for tests that look inside).
+    pub fn cluster(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+
+    /// Cuts every open watch connection (clients see the stream end and must resume).
+    pub fn cut_watches(&self) {
+        self.cut_watches.send_modify(|n| *n += 1);
+    }
+
+    /// A kubeconfig that points kubectl or kube-rs at this server.
+    pub fn kubeconfig(&self) -> String {
+        kubeconfig(&self.url())
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// A kubeconfig for a server at `url`, context `img-loopback`, namespace `default`.
+pub fn kubeconfig(url: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: img-loopback\n  cluster:\n    server: {url}\ncontexts:\n- name: img-loopback\n  context:\n    cluster: img-loopback\n    user: img-loopback\n    namespace: default\ncurrent-context: img-loopback\nusers:\n- name: img-loopback\n  user: {{}}\npreferences: {{}}\n"
+    )
+}
