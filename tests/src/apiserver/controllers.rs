@@ -54,12 +54,14 @@ fn uid(obj: &Value) -> String {
 #[derive(Default)]
 struct Graph {
     alive: HashSet<String>,
+    by_uid: HashMap<String, ObjRef>,
     dependents: HashMap<String, HashSet<ObjRef>>,
 }
 
 impl Graph {
     fn add(&mut self, key: &TypeKey, obj: &Stored) {
         self.alive.insert(uid(&obj.value));
+        self.by_uid.insert(uid(&obj.value), ObjRef::of(key, obj));
         for owner in owner_uids(&obj.value) {
             self.dependents
                 .entry(owner)
@@ -70,6 +72,7 @@ impl Graph {
 
     fn remove(&mut self, key: &TypeKey, obj: &Stored) {
         self.alive.remove(&uid(&obj.value));
+        self.by_uid.remove(&uid(&obj.value));
         let me = ObjRef::of(key, obj);
         for owner in owner_uids(&obj.value) {
             if let Some(d) = self.dependents.get_mut(&owner) {
@@ -129,6 +132,10 @@ fn handle(cluster: &Cluster, graph: &mut Graph, event: &Event) {
                 .unwrap_or_default();
             for d in deps {
                 delete(cluster, &d, Propagation::Background);
+            }
+            // The last dependent of an owner deleted in the foreground lets the owner go.
+            for owner in owner_uids(&obj.value) {
+                release_owner(cluster, graph, &owner);
             }
             // The last object of a terminating namespace lets the namespace go.
             let ns = obj.namespace();
@@ -283,6 +290,28 @@ fn orphan(cluster: &Cluster, d: &ObjRef, owner: &str) {
         .and_then(|n| cluster.commit_update(target, &current, n, &WriteOptions::default()));
     if let Err(e) = result {
         tracing::warn!(object = %d.name, error = %e, "could not orphan dependent");
+    }
+}
+
+/// Removes `foregroundDeletion` from an owner that waits for dependents it no longer has.
+fn release_owner(cluster: &Cluster, graph: &Graph, owner: &str) {
+    if graph.dependents.get(owner).is_some_and(|d| !d.is_empty()) {
+        return;
+    }
+    let Some(r) = graph.by_uid.get(owner) else {
+        return;
+    };
+    let Some(rt) = type_of(cluster, &r.key) else {
+        return;
+    };
+    if let Some(obj) = cluster.store.get(&r.key, &r.namespace, &r.name) {
+        if meta::is_deleting(&obj.value)
+            && meta::finalizers(&obj.value)
+                .iter()
+                .any(|f| f == "foregroundDeletion")
+        {
+            remove_finalizer(cluster, &rt, &obj, "foregroundDeletion");
+        }
     }
 }
 

@@ -150,6 +150,17 @@ pub fn finalizers(obj: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether something still holds an object that is being deleted: its finalizers, or for a
+/// namespace the `spec.finalizers` the namespace controller clears once it is empty.
+pub fn deletion_blocked(rt: &ResourceType, obj: &Value) -> bool {
+    !finalizers(obj).is_empty()
+        || (rt.is_builtin()
+            && rt.kind == "Namespace"
+            && obj["spec"]["finalizers"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty()))
+}
+
 /// Whether the object is being deleted (has a deletionTimestamp).
 pub fn is_deleting(obj: &Value) -> bool {
     obj["metadata"]["deletionTimestamp"].is_string()

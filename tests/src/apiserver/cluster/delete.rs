@@ -135,11 +135,8 @@ impl Cluster {
             let grace = self.grace_period(target, &current.value, opts);
             // A namespace waits for its contents: `spec.finalizers` holds "kubernetes" until
             // the namespace controller has emptied it.
-            let namespace_pending = target.rt.is_builtin()
-                && target.rt.kind == "Namespace"
-                && current.value["spec"]["finalizers"]
-                    .as_array()
-                    .is_some_and(|f| !f.is_empty());
+            let namespace_pending =
+                target.rt.kind == "Namespace" && meta::deletion_blocked(target.rt, &current.value);
             // Already on its way out: a second delete only matters when it finishes the job
             // (what the kubelet does once a Pod's processes are gone: grace period 0, no
             // finalizers left).

@@ -36,16 +36,38 @@ impl PatchKind {
 }
 
 /// A JSON patch applied to `doc`; a failed `test` or a path that does not exist is 422.
+///
+/// As in the JSON patch library Kubernetes uses, `test` of a path that does not exist
+/// against `null` succeeds: kube-runtime's finalizer helper depends on it to add the first
+/// finalizer.
 pub(crate) fn json_patch(doc: &Value, body: &[u8]) -> ApiResult<Value> {
     let patch: json_patch::Patch = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
-    let mut out = doc.clone();
-    json_patch::patch(&mut out, &patch).map_err(|e| ApiError {
+    let rejected = |message: String| ApiError {
         code: 422,
         reason: "Invalid",
-        message: format!("the server rejected our request due to an error in our request: {e}"),
+        message: format!(
+            "the server rejected our request due to an error in our request: {message}"
+        ),
         details: None,
-    })?;
+    };
+    let mut out = doc.clone();
+    for op in patch.0 {
+        if let json_patch::PatchOperation::Test(t) = &op {
+            if t.value.is_null() {
+                let actual = out.pointer(t.path.as_str()).unwrap_or(&Value::Null);
+                if !actual.is_null() {
+                    return Err(rejected(format!(
+                        "testing value {} failed: test failed",
+                        t.path.as_str()
+                    )));
+                }
+                continue;
+            }
+        }
+        json_patch::patch(&mut out, std::slice::from_ref(&op))
+            .map_err(|e| rejected(e.to_string()))?;
+    }
     Ok(out)
 }
 

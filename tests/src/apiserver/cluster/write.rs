@@ -80,7 +80,16 @@ fn initial_status(rt: &ResourceType, obj: &mut Value) {
         (false, _) => None,
         (true, "Pod") => Some(json!({"phase": "Pending", "qosClass": "BestEffort"})),
         (true, "PersistentVolumeClaim") => Some(json!({"phase": "Pending"})),
-        (true, "Namespace") => Some(json!({"phase": "Active"})),
+        (true, "Namespace") => {
+            // The namespace strategy adds the finalizer the namespace controller removes.
+            if obj["spec"]["finalizers"]
+                .as_array()
+                .is_none_or(Vec::is_empty)
+            {
+                obj["spec"]["finalizers"] = json!(["kubernetes"]);
+            }
+            Some(json!({"phase": "Active"}))
+        }
         (true, "Service") => Some(json!({"loadBalancer": {}})),
         (true, _) => return,
     };
@@ -404,7 +413,7 @@ impl Cluster {
                 warnings,
             }));
         }
-        let finished = meta::is_deleting(&next) && meta::finalizers(&next).is_empty();
+        let finished = meta::is_deleting(&next) && !meta::deletion_blocked(rt, &next);
         let result = if finished {
             // The last finalizer is gone: the deletion completes.
             self.store.remove(
