@@ -10,6 +10,7 @@ pub mod controllers;
 pub mod crd;
 pub mod error;
 pub mod http;
+pub mod kubelet;
 pub mod meta;
 pub mod query;
 pub mod registry;
@@ -34,6 +35,8 @@ pub struct Config {
     pub bookmark_interval: Duration,
     /// Address to listen on (port 0: any free port).
     pub listen: SocketAddr,
+    /// Run selected Pods as local processes (off by default).
+    pub kubelet: Option<kubelet::KubeletConfig>,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             history: 100_000,
             bookmark_interval: Duration::from_secs(5),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            kubelet: None,
         }
     }
 }
@@ -69,9 +73,14 @@ impl ApiServer {
             bookmark_interval: config.bookmark_interval,
             shutdown: shutdown_rx.clone(),
             cut_watches: cut_rx,
+            kubelet_root: config.kubelet.as_ref().map(|k| k.root.clone()),
         });
         let app = http::router(state);
         let controllers = controllers::spawn(cluster.clone(), shutdown_rx.clone());
+        let kubelet = match config.kubelet.clone() {
+            Some(k) => Some(kubelet::spawn(cluster.clone(), k, shutdown_rx.clone())?),
+            None => None,
+        };
         let mut stop = shutdown_rx;
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -81,6 +90,10 @@ impl ApiServer {
                 tracing::error!(error = %e, "apiserver stopped");
             }
             controllers.abort();
+            // The kubelet kills its processes when it sees the shutdown.
+            if let Some(k) = kubelet {
+                let _ = k.await;
+            }
         });
         Ok(ApiServer {
             addr,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use img_tests::apiserver::kubelet::KubeletConfig;
 use img_tests::apiserver::{ApiServer, Config};
 
 /// A loopback Kubernetes API server for tests.
@@ -25,6 +26,23 @@ struct Args {
     /// Seconds between watch bookmarks, for watches that ask for them.
     #[arg(long, default_value_t = 5, env = "IMG_APISERVER_BOOKMARK_SECONDS")]
     bookmark_seconds: u64,
+    /// Kubelet mode: run Pods matching this label selector as local processes.
+    #[arg(long, env = "IMG_APISERVER_KUBELET_SELECTOR")]
+    kubelet_selector: Option<String>,
+    /// Kubelet mode: where Pod volumes, logs and termination messages are kept.
+    #[arg(
+        long,
+        requires = "kubelet_selector",
+        env = "IMG_APISERVER_KUBELET_ROOT"
+    )]
+    kubelet_root: Option<PathBuf>,
+    /// Kubelet mode: the node name Pods are bound to.
+    #[arg(
+        long,
+        default_value = "img-loopback-node",
+        env = "IMG_APISERVER_NODE_NAME"
+    )]
+    node_name: String,
 }
 
 #[tokio::main]
@@ -44,6 +62,14 @@ async fn main() -> anyhow::Result<()> {
         history: args.history,
         bookmark_interval: Duration::from_secs(args.bookmark_seconds.max(1)),
         listen: args.listen,
+        kubelet: args.kubelet_selector.map(|selector| KubeletConfig {
+            selector,
+            root: args
+                .kubelet_root
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("img-kubelet")),
+            node_name: args.node_name.clone(),
+        }),
     })
     .await?;
     match &args.kubeconfig {

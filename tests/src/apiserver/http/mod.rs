@@ -3,6 +3,7 @@
 
 mod discovery;
 mod list;
+mod logs;
 mod objects;
 mod openapi;
 pub mod route;
@@ -38,6 +39,8 @@ pub struct AppState {
     /// Bumped to cut every open watch connection (a test hook: what a restart or a load
     /// balancer does to clients).
     pub cut_watches: tokio_watch::Receiver<u64>,
+    /// Where the kubelet mode keeps Pod logs (`None`: no kubelet, no logs).
+    pub kubelet_root: Option<std::path::PathBuf>,
 }
 
 /// The query parameters of a request.

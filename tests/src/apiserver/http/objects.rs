@@ -46,6 +46,9 @@ pub(crate) async fn handle(
     };
     let status_only = match o.subresource.as_deref() {
         None => false,
+        Some("log") if o.rt.is_builtin() && o.rt.kind == "Pod" && *method == Method::GET => {
+            return super::logs::logs(state, target, params).await;
+        }
         Some("status") if o.rt.status_subresource => true,
         Some(other) => {
             return Err(ApiError::no_route(&format!("{}/{other}", o.rt.plural)));

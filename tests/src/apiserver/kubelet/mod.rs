@@ -1,0 +1,213 @@
+//! Kubelet mode (opt-in): Pods that match a label selector are "run" as local processes.
+//!
+//! The kubelet binds a selected Pod to its node name, makes its volumes local directories,
+//! runs its init containers and then its containers with their command, arguments and
+//! environment (never through a shell), and reports phase, container states, exit codes and
+//! termination messages in the Pod's status. Deleting the Pod kills the processes (the whole
+//! process group, SIGTERM then SIGKILL after the grace period) before the Pod goes.
+//!
+//! A local process cannot see files at the container's mount paths, so mount paths and the
+//! termination message path are rewritten to their local directories in the command, the
+//! arguments, the environment and the working directory. Images are not pulled or run: a
+//! container needs an explicit `command`.
+
+mod run;
+mod volumes;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::cluster::{Cluster, DeleteOptions, Target, WriteOptions};
+use super::meta;
+use super::query::LabelSelector;
+use super::store::{EventType, Stored};
+
+pub(crate) use run::log_path;
+
+/// How the kubelet mode runs.
+#[derive(Debug, Clone)]
+pub struct KubeletConfig {
+    /// Which Pods it runs (a label selector, e.g. `img.example.org/run=local`).
+    pub selector: String,
+    /// Where Pod directories (volumes, logs, termination messages) are made.
+    pub root: PathBuf,
+    /// The node name Pods are bound to.
+    pub node_name: String,
+}
+
+/// A Pod being run: how to stop it.
+struct Running {
+    kill: Option<oneshot::Sender<u64>>,
+    task: JoinHandle<()>,
+}
+
+/// Starts the kubelet; it stops (killing every process it runs) when `shutdown` turns true.
+pub fn spawn(
+    cluster: Arc<Cluster>,
+    config: KubeletConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<JoinHandle<()>> {
+    let selector = LabelSelector::parse(&config.selector)
+        .map_err(|e| anyhow::anyhow!("kubelet selector {:?}: {e}", config.selector))?;
+    std::fs::create_dir_all(&config.root)?;
+    let config = Arc::new(config);
+    Ok(tokio::spawn(async move {
+        let key = (String::new(), "pods".to_owned());
+        let Ok((_, mut events)) = cluster.store.watch_from(cluster.store.current_rv()) else {
+            return;
+        };
+        let mut running: HashMap<String, Running> = HashMap::new();
+        for pod in cluster.store.list(&key, None).1 {
+            consider(&cluster, &config, &selector, &mut running, &pod, false);
+        }
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                received = events.recv() => match received {
+                    Ok(e) if e.key == key => {
+                        consider(&cluster, &config, &selector, &mut running, &e.object, e.kind == EventType::Deleted);
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        for pod in cluster.store.list(&key, None).1 {
+                            consider(&cluster, &config, &selector, &mut running, &pod, false);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+            }
+            running.retain(|_, r| !r.task.is_finished());
+        }
+        // Shutting down: every process goes.
+        for (_, mut r) in running.drain() {
+            if let Some(kill) = r.kill.take() {
+                let _ = kill.send(0);
+            }
+            let _ = r.task.await;
+        }
+    }))
+}
+
+fn selected(selector: &LabelSelector, pod: &Stored) -> bool {
+    let empty = serde_json::Map::new();
+    let labels = pod.value["metadata"]["labels"]
+        .as_object()
+        .unwrap_or(&empty);
+    selector.matches(labels)
+}
+
+/// Decides what a change to a Pod means for the kubelet.
+fn consider(
+    cluster: &Arc<Cluster>,
+    config: &Arc<KubeletConfig>,
+    selector: &LabelSelector,
+    running: &mut HashMap<String, Running>,
+    pod: &Arc<Stored>,
+    removed: bool,
+) {
+    if !selected(selector, pod) {
+        return;
+    }
+    let uid = pod.value["metadata"]["uid"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let node = pod.value["spec"]["nodeName"].as_str().unwrap_or("");
+    if node != config.node_name && !node.is_empty() {
+        return;
+    }
+    if removed {
+        if let Some(mut r) = running.remove(&uid) {
+            if let Some(kill) = r.kill.take() {
+                let _ = kill.send(0);
+            }
+        }
+        return;
+    }
+    if meta::is_deleting(&pod.value) {
+        let grace = pod.value["metadata"]["deletionGracePeriodSeconds"]
+            .as_u64()
+            .unwrap_or(30);
+        match running.get_mut(&uid) {
+            Some(r) => {
+                if let Some(kill) = r.kill.take() {
+                    let _ = kill.send(grace);
+                }
+            }
+            // Not running (finished, or never started): finish the deletion.
+            None if !node.is_empty() => finish_deletion(cluster, pod),
+            None => {}
+        }
+        return;
+    }
+    if running.contains_key(&uid) || node == config.node_name {
+        return;
+    }
+    if !bind(cluster, pod, &config.node_name) {
+        return;
+    }
+    let (kill, killed) = oneshot::channel();
+    let task = tokio::spawn(run::run_pod(
+        cluster.clone(),
+        config.clone(),
+        pod.clone(),
+        killed,
+    ));
+    running.insert(
+        uid,
+        Running {
+            kill: Some(kill),
+            task,
+        },
+    );
+}
+
+fn pods_type(cluster: &Cluster) -> Option<Arc<super::resource::ResourceType>> {
+    cluster.registry.find("", "v1", "pods")
+}
+
+/// Sets `spec.nodeName` (what the scheduler's binding does).
+fn bind(cluster: &Cluster, pod: &Stored, node: &str) -> bool {
+    let Some(rt) = pods_type(cluster) else {
+        return false;
+    };
+    let target = Target {
+        rt: &rt,
+        namespace: pod.namespace(),
+        name: pod.name(),
+    };
+    let Ok(current) = cluster.get(target) else {
+        return false;
+    };
+    let mut next = current.value.clone();
+    next["spec"]["nodeName"] = serde_json::json!(node);
+    let result = cluster
+        .merge_update(target, &current, next, false)
+        .and_then(|n| cluster.commit_update(target, &current, n, &WriteOptions::default()));
+    matches!(result, Ok(Some(_)))
+}
+
+/// Removes a Pod whose processes are gone (the kubelet's final delete, grace period 0).
+pub(crate) fn finish_deletion(cluster: &Cluster, pod: &Stored) {
+    let Some(rt) = pods_type(cluster) else {
+        return;
+    };
+    let target = Target {
+        rt: &rt,
+        namespace: pod.namespace(),
+        name: pod.name(),
+    };
+    let opts = DeleteOptions {
+        grace_period: Some(0),
+        ..DeleteOptions::default()
+    };
+    if let Err(e) = cluster.delete(target, &opts) {
+        if e.code != 404 {
+            tracing::warn!(pod = %pod.name(), error = %e, "kubelet could not finish deletion");
+        }
+    }
+}
