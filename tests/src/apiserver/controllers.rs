@@ -214,7 +214,7 @@ fn remove_finalizer(cluster: &Cluster, rt: &ResourceType, obj: &Stored, finalize
     next["metadata"]["finalizers"] = json!(kept);
     let result = cluster
         .merge_update(target, &current, next, false)
-        .and_then(|n| cluster.commit_update(target, &current, n, &WriteOptions::default()));
+        .and_then(|n| cluster.commit_update(target, &current, n, false, &WriteOptions::default()));
     if let Err(e) = result {
         tracing::warn!(object = %obj.name(), error = %e, "could not remove finalizer");
     }
@@ -287,7 +287,7 @@ fn orphan(cluster: &Cluster, d: &ObjRef, owner: &str) {
     }
     let result = cluster
         .merge_update(target, &current, next, false)
-        .and_then(|n| cluster.commit_update(target, &current, n, &WriteOptions::default()));
+        .and_then(|n| cluster.commit_update(target, &current, n, false, &WriteOptions::default()));
     if let Err(e) = result {
         tracing::warn!(object = %d.name, error = %e, "could not orphan dependent");
     }
@@ -342,7 +342,9 @@ fn terminate_namespace(cluster: &Cluster, rt: &ResourceType, ns_obj: &Stored) {
             next["status"] = json!({"phase": "Terminating"});
             let _ = cluster
                 .merge_update(target, &current, next, true)
-                .and_then(|n| cluster.commit_update(target, &current, n, &WriteOptions::default()));
+                .and_then(|n| {
+                    cluster.commit_update(target, &current, n, true, &WriteOptions::default())
+                });
         }
     }
     let mut remaining = 0;

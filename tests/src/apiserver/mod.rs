@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod kubelet;
 pub mod meta;
+pub mod patch;
 pub mod query;
 pub mod registry;
 pub mod resource;

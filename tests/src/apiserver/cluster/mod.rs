@@ -47,14 +47,50 @@ impl FieldValidation {
 /// Options of a write.
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
-    /// `fieldManager`.
+    /// `fieldManager`, as the request gave it (server-side apply requires one).
     pub field_manager: Option<String>,
+    /// The manager charged when the request names none (the real server derives it from
+    /// the User-Agent).
+    pub default_manager: Option<String>,
     /// `dryRun=All`: validate and compute, but do not store.
     pub dry_run: bool,
     /// `fieldValidation`.
     pub field_validation: FieldValidation,
     /// `force` (server-side apply).
     pub force: bool,
+    /// Set by server-side apply, which keeps `managedFields` itself.
+    pub(crate) applied: bool,
+}
+
+impl WriteOptions {
+    /// The manager a write is recorded under.
+    pub fn manager(&self) -> Option<&str> {
+        self.field_manager
+            .as_deref()
+            .or(self.default_manager.as_deref())
+    }
+}
+
+/// How lists and maps of a type merge (strategic merge patch, server-side apply).
+pub(crate) fn schema_for(rt: &ResourceType) -> Box<dyn super::patch::Schema> {
+    /// Every list atomic: a built-in kind without a known schema.
+    struct Atomic;
+    impl super::patch::Schema for Atomic {
+        fn list_type(&self, _path: &[&str]) -> super::patch::ListType {
+            super::patch::ListType::Atomic
+        }
+    }
+    if rt.is_builtin() {
+        match super::patch::BuiltinSchema::for_kind(&rt.kind) {
+            Some(s) => Box::new(s),
+            None => Box::new(Atomic),
+        }
+    } else {
+        match &rt.schema {
+            Some(s) => Box::new(super::patch::CrdSchema::from_openapi(s)),
+            None => Box::new(Atomic),
+        }
+    }
 }
 
 /// A write's result and the warnings to send with it.

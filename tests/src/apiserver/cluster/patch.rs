@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use super::{Cluster, Target, WriteOptions, Written};
+use super::{Cluster, FieldValidation, Target, WriteOptions, Written, schema_for};
 use crate::apiserver::error::{ApiError, ApiResult};
+use crate::apiserver::patch;
 
 /// The patch formats, by `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +116,9 @@ impl Cluster {
                 _ => merge_patch(&served, body)?,
             };
             if let Some(next) = self.checked_patch_result(target, &current, patched, status_only)? {
-                if let Some(written) = self.commit_update(target, &current, next, opts)? {
+                if let Some(written) =
+                    self.commit_update(target, &current, next, status_only, opts)?
+                {
                     return Ok(written);
                 }
             }
@@ -161,26 +164,146 @@ impl Cluster {
     fn strategic(
         &self,
         target: Target<'_>,
-        _body: &[u8],
-        _status_only: bool,
-        _opts: &WriteOptions,
+        body: &[u8],
+        status_only: bool,
+        opts: &WriteOptions,
     ) -> ApiResult<Written> {
-        Err(ApiError::unsupported_media_type(format!(
-            "strategic merge patch is not available yet for {}",
-            target.rt.plural
-        )))
+        let patch: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+        let schema = schema_for(target.rt);
+        for _ in 0..8 {
+            let current = self.get(target)?;
+            let served = Cluster::in_version(target.rt, &current);
+            let outcome = patch::strategic_merge_report(&served, &patch, schema.as_ref())
+                .map_err(patch_error)?;
+            if opts.field_validation == FieldValidation::Strict {
+                if let Some(e) = outcome.strict_error(&patch) {
+                    return Err(patch_error(e));
+                }
+            }
+            let next = self.checked_patch_result(target, &current, outcome.object, status_only)?;
+            if let Some(next) = next {
+                if let Some(written) =
+                    self.commit_update(target, &current, next, status_only, opts)?
+                {
+                    return Ok(written);
+                }
+            }
+        }
+        Err(ApiError::conflict(
+            target.subject(),
+            target.name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        ))
     }
 
+    /// Server-side apply: create the object, or merge the applied configuration into it,
+    /// with field ownership in `managedFields`.
     fn apply(
         &self,
         target: Target<'_>,
-        _body: &[u8],
-        _status_only: bool,
-        _opts: &WriteOptions,
+        body: &[u8],
+        status_only: bool,
+        opts: &WriteOptions,
     ) -> ApiResult<Written> {
-        Err(ApiError::unsupported_media_type(format!(
-            "server-side apply is not available yet for {}",
-            target.rt.plural
-        )))
+        let rt = target.rt;
+        let Some(manager) = opts.field_manager.as_deref().filter(|m| !m.is_empty()) else {
+            return Err(ApiError::bad_request(
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            ));
+        };
+        let mut applied: Value = serde_yaml::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+        super::write::check_type(rt, &applied)?;
+        match applied["metadata"]["name"].as_str() {
+            Some(n) if n == target.name => {}
+            None => applied["metadata"]["name"] = Value::String(target.name.to_owned()),
+            Some(n) => {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({})",
+                    target.name
+                )));
+            }
+        }
+        if rt.namespaced {
+            applied["metadata"]["namespace"] = Value::String(target.namespace.to_owned());
+        }
+        // Status and the rest are applied separately when status is a subresource.
+        if rt.status_subresource {
+            if let Some(root) = applied.as_object_mut() {
+                if status_only {
+                    root.retain(|k, _| {
+                        matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status")
+                    });
+                } else {
+                    root.remove("status");
+                }
+            }
+        }
+        let schema = schema_for(rt);
+        let now = crate::apiserver::meta::now();
+        let api_version = rt.api_version();
+        let apply_opts = WriteOptions {
+            applied: true,
+            ..opts.clone()
+        };
+        for _ in 0..8 {
+            let current = self.store.get(&target.key(), target.namespace, target.name);
+            let served = current.as_ref().map(|c| Cluster::in_version(rt, c));
+            let request = patch::Apply {
+                live: served.as_ref(),
+                applied: &applied,
+                manager,
+                force: opts.force,
+                subresource: status_only.then_some("status"),
+                api_version: &api_version,
+                now: &now,
+            };
+            let next = patch::apply(&request, schema.as_ref()).map_err(patch_error)?;
+            let Some(current) = current else {
+                if status_only {
+                    return Err(ApiError::not_found(target.subject(), target.name));
+                }
+                return self.create(rt, target.namespace, next, &apply_opts);
+            };
+            let next = self.merge_update(target, &current, next, status_only)?;
+            if let Some(written) =
+                self.commit_update(target, &current, next, status_only, &apply_opts)?
+            {
+                return Ok(written);
+            }
+        }
+        Err(ApiError::conflict(
+            target.subject(),
+            target.name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        ))
+    }
+}
+
+/// A patch failure as the real server reports it.
+fn patch_error(e: patch::PatchError) -> ApiError {
+    match e {
+        patch::PatchError::Conflict(conflicts) => {
+            let causes = conflicts
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "type": "FieldManagerConflict",
+                        "message": format!("conflict with {}", c.manager_description()),
+                        "field": c.field,
+                    })
+                })
+                .collect();
+            ApiError::apply_conflict(patch::PatchError::Conflict(conflicts).to_string(), causes)
+        }
+        patch::PatchError::BadRequest(m) => ApiError::bad_request(m),
+        patch::PatchError::Invalid(m) => ApiError {
+            code: 422,
+            reason: "Invalid",
+            message: m,
+            details: None,
+        },
+        patch::PatchError::Internal(m) => ApiError::internal(m),
     }
 }

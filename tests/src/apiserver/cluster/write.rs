@@ -268,7 +268,7 @@ impl Cluster {
                 ));
             }
             let next = self.merge_update(target, &current, body.clone(), status_only)?;
-            match self.commit_update(target, &current, next, opts)? {
+            match self.commit_update(target, &current, next, status_only, opts)? {
                 Some(written) => return Ok(written),
                 None if attempt + 1 < RETRIES && precondition.is_none() => continue,
                 None => break,
@@ -383,6 +383,7 @@ impl Cluster {
         target: Target<'_>,
         current: &Arc<Stored>,
         mut next: Value,
+        status_only: bool,
         opts: &WriteOptions,
     ) -> ApiResult<Option<Written>> {
         let rt = target.rt;
@@ -402,7 +403,8 @@ impl Cluster {
                 warnings,
             }));
         }
-        self.record_update(rt, Some(&current.value), &mut next, opts, None);
+        let subresource = status_only.then_some("status");
+        self.record_update(rt, Some(&current.value), &mut next, opts, subresource);
         if opts.dry_run {
             return Ok(Some(Written {
                 object: Arc::new(Stored {
@@ -481,7 +483,22 @@ impl Cluster {
         opts: &WriteOptions,
         subresource: Option<&str>,
     ) {
-        let _ = (rt, old, new, opts, subresource);
+        if opts.applied {
+            return;
+        }
+        let Some(manager) = opts.manager() else {
+            return;
+        };
+        let schema = super::schema_for(rt);
+        *new = crate::apiserver::patch::record_update(
+            old,
+            new,
+            manager,
+            subresource,
+            &rt.api_version(),
+            &meta::now(),
+            schema.as_ref(),
+        );
     }
 }
 

@@ -140,13 +140,12 @@ pub(crate) fn object_json(rt: &ResourceType, stored: &Arc<Stored>) -> Bytes {
 /// The write options in the query (and the default field manager, from the User-Agent, as
 /// the real server derives it).
 pub(crate) fn write_options(params: &Params, headers: &HeaderMap) -> ApiResult<WriteOptions> {
-    let field_manager = params.get("fieldManager").cloned().or_else(|| {
-        headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.split('/').next().unwrap_or(ua).to_owned())
-            .filter(|m| !m.is_empty())
-    });
+    let field_manager = params.get("fieldManager").cloned();
+    let default_manager = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.split('/').next().unwrap_or(ua).to_owned())
+        .filter(|m| !m.is_empty());
     if field_manager.as_ref().is_some_and(|m| m.len() > 128) {
         return Err(ApiError::bad_request(
             "fieldManager: Too long: may not be more than 128 bytes",
@@ -154,6 +153,8 @@ pub(crate) fn write_options(params: &Params, headers: &HeaderMap) -> ApiResult<W
     }
     Ok(WriteOptions {
         field_manager,
+        default_manager,
+        applied: false,
         dry_run: params.get("dryRun").is_some_and(|d| d == "All"),
         field_validation: FieldValidation::parse(
             params.get("fieldValidation").map_or("", String::as_str),

@@ -194,8 +194,9 @@ fn publish(cluster: &Cluster, pod: &Stored, status: Value) {
         next["status"] = status.clone();
         match cluster
             .merge_update(target, &current, next, true)
-            .and_then(|n| cluster.commit_update(target, &current, n, &WriteOptions::default()))
-        {
+            .and_then(|n| {
+                cluster.commit_update(target, &current, n, true, &WriteOptions::default())
+            }) {
             Ok(Some(_)) => return,
             Ok(None) => continue,
             Err(e) => {
