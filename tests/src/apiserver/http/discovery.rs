@@ -5,7 +5,9 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::route::Route;
+use crate::apiserver::cluster::Cluster;
 use crate::apiserver::error::{ApiError, ApiResult};
+use crate::apiserver::query;
 use crate::apiserver::registry::Registry;
 use crate::apiserver::resource::ResourceType;
 use crate::apiserver::store::Stored;
@@ -48,27 +50,47 @@ pub(crate) fn openapi(route: &Route, registry: &Registry, path: &str) -> ApiResu
     }
 }
 
-/// A `meta.k8s.io/v1` Table of `objects`.
-pub(crate) fn table(rt: &ResourceType, objects: &[Arc<Stored>], rv: u64) -> Value {
-    let rows: Vec<Value> = objects
-        .iter()
-        .map(|o| {
-            json!({
-                "cells": [o.value["metadata"]["name"], o.value["metadata"]["creationTimestamp"]],
-                "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                           "metadata": o.value["metadata"]},
-            })
-        })
-        .collect();
-    let _ = rt;
-    json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": {"resourceVersion": rv.to_string()},
-        "columnDefinitions": [
-            {"name": "Name", "type": "string", "format": "name", "description": "", "priority": 0},
-            {"name": "Created At", "type": "date", "format": "", "description": "", "priority": 0},
-        ],
-        "rows": rows,
+/// The columns of a type's Table: a CRD version's printer columns, a built-in kind's
+/// printer, or (for kinds without one) the default `Name` and `Created At`.
+fn columns(cluster: &Cluster, rt: &ResourceType) -> Vec<query::Column> {
+    if let Some(crd_name) = &rt.crd {
+        let key = (
+            "apiextensions.k8s.io".to_owned(),
+            "customresourcedefinitions".to_owned(),
+        );
+        if let Some(crd) = cluster.store.get(&key, "", crd_name) {
+            return query::crd_columns(&crd.value, &rt.version);
+        }
+    }
+    query::builtin_columns(&rt.kind).unwrap_or_else(|| {
+        let mut cols = vec![query::name_column()];
+        cols.extend(
+            query::crd_column(&json!({"name": "Created At", "type": "date",
+                "jsonPath": ".metadata.creationTimestamp",
+                "description": "CreationTimestamp is a timestamp representing the server time when this object was created."}))
+                .ok(),
+        );
+        cols
     })
+}
+
+/// A `meta.k8s.io/v1` Table of `objects`, as `kubectl get` asks for.
+pub(crate) fn table(
+    cluster: &Cluster,
+    rt: &ResourceType,
+    objects: &[Arc<Stored>],
+    meta: &query::TableMeta,
+    params: &super::Params,
+) -> ApiResult<Value> {
+    let include = query::IncludeObject::from_query(params.get("includeObject").map(String::as_str))
+        .map_err(ApiError::bad_request)?;
+    let served: Vec<Value> = objects.iter().map(|o| Cluster::in_version(rt, o)).collect();
+    let refs: Vec<&Value> = served.iter().collect();
+    Ok(query::table(
+        &columns(cluster, rt),
+        &refs,
+        meta,
+        include,
+        jiff::Timestamp::now(),
+    ))
 }

@@ -14,7 +14,8 @@ use super::route::ObjectRoute;
 use super::{AppState, Params, json_response, object_json};
 use crate::apiserver::cluster::type_key;
 use crate::apiserver::error::{ApiError, ApiResult};
-use crate::apiserver::query::{FieldSelector, LabelSelector, supported_fields};
+use crate::apiserver::query::TableMeta;
+use crate::apiserver::query::{FieldRules, FieldSelector, LabelSelector};
 use crate::apiserver::store::Stored;
 
 /// The selectors of a request.
@@ -31,12 +32,12 @@ impl Filter {
             .filter(|s| !s.is_empty())
             .map(|s| LabelSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string())))
             .transpose()?;
-        let supported = supported_fields(&o.rt.kind);
+        let rules = FieldRules::for_kind(&o.rt.group, &o.rt.kind);
         let fields = params
             .get("fieldSelector")
             .filter(|s| !s.is_empty())
             .map(|s| {
-                FieldSelector::parse(s, &supported)
+                FieldSelector::parse_for(s, &rules)
                     .map_err(|e| ApiError::bad_request(e.to_string()))
             })
             .transpose()?;
@@ -129,7 +130,13 @@ pub(crate) fn list(
         encode_continue(snap, end)
     });
     if wants_table(headers) {
-        let table = super::discovery::table(&o.rt, page, rv);
+        let meta = TableMeta {
+            resource_version: Some(rv.to_string()),
+            continue_token: continue_token.clone(),
+            remaining_item_count: (remaining > 0)
+                .then(|| i64::try_from(remaining).unwrap_or(i64::MAX)),
+        };
+        let table = super::discovery::table(&state.cluster, &o.rt, page, &meta, params)?;
         return Ok(json_response(StatusCode::OK, table.to_string().into(), &[]));
     }
     let mut meta = serde_json::json!({"resourceVersion": rv.to_string()});
@@ -163,5 +170,5 @@ pub(crate) fn wants_table(headers: &HeaderMap) -> bool {
         .get_all(axum::http::header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|accept| accept.contains("as=Table"))
+        .any(crate::apiserver::query::wants_table)
 }

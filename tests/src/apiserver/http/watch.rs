@@ -26,6 +26,8 @@ use crate::apiserver::store::{Event, EventType, Stored, TooOld};
 const MAX_WATCH: Duration = Duration::from_secs(1800);
 
 struct Watcher {
+    cluster: Arc<crate::apiserver::cluster::Cluster>,
+    params: Params,
     rt: Arc<ResourceType>,
     key: (String, String),
     namespace: Option<String>,
@@ -65,9 +67,20 @@ impl Watcher {
 
     fn line(&self, kind: &str, obj: &Arc<Stored>) -> Bytes {
         let object = if self.table {
-            Bytes::from(
-                super::discovery::table(&self.rt, std::slice::from_ref(obj), obj.rv).to_string(),
-            )
+            let meta = crate::apiserver::query::TableMeta {
+                resource_version: Some(obj.rv.to_string()),
+                ..Default::default()
+            };
+            match super::discovery::table(
+                &self.cluster,
+                &self.rt,
+                std::slice::from_ref(obj),
+                &meta,
+                &self.params,
+            ) {
+                Ok(t) => Bytes::from(t.to_string()),
+                Err(e) => Bytes::from(e.status().to_string()),
+            }
         } else {
             object_json(&self.rt, obj)
         };
@@ -104,6 +117,8 @@ pub(crate) fn watch(
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
     let watcher = Watcher {
+        cluster: state.cluster.clone(),
+        params: params.clone(),
         rt: o.rt.clone(),
         key: type_key(&o.rt),
         namespace: ns.map(str::to_owned),

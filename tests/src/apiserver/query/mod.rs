@@ -1,66 +1,44 @@
-//! Interim selectors (replaced by the full query module): `k=v` label selectors and
-//! `metadata.name`/`metadata.namespace` field selectors only.
+//! Selectors, printer-column JSONPath and Table rendering for a loopback
+//! kube-apiserver stand-in.
+//!
+//! * [`LabelSelector`]: the `labelSelector=` syntax and the structured
+//!   `matchLabels`/`matchExpressions` form.
+//! * [`FieldSelector`]: `fieldSelector=` with per-kind [`FieldRules`].
+//! * [`JsonPath`]: the client-go JSONPath dialect used by CRD
+//!   `additionalPrinterColumns`.
+//! * [`Column`], [`crd_columns`], [`builtin_columns`] and [`table`]: the
+//!   `meta.k8s.io/v1` Table kubectl asks for, with [`negotiate`] /
+//!   [`wants_table`] reading the `Accept` header.
+//!
+//! Every function is pure and works on [`serde_json::Value`]; error
+//! messages are the texts kube-apiserver sends with its 400 responses.
 
-use serde_json::{Map, Value};
+mod accept;
+mod builtin;
+mod catalog;
+mod columns;
+mod descriptions;
+mod duration;
+mod fields;
+mod gofmt;
+mod jsonpath;
+mod jsonpath_eval;
+mod label_parser;
+mod labels;
+mod pod;
+mod printers;
+mod table;
+mod validation;
 
-/// A label selector.
-#[derive(Debug, Clone)]
-pub struct LabelSelector(Vec<(String, String)>);
+#[cfg(test)]
+mod tests;
 
-impl LabelSelector {
-    /// Parses `k=v,k2=v2`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut reqs = Vec::new();
-        for part in text.split(',').filter(|p| !p.is_empty()) {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| format!("unsupported requirement {part}"))?;
-            reqs.push((k.to_owned(), v.to_owned()));
-        }
-        Ok(LabelSelector(reqs))
-    }
-
-    /// Whether the labels match.
-    pub fn matches(&self, labels: &Map<String, Value>) -> bool {
-        self.0
-            .iter()
-            .all(|(k, v)| labels.get(k).and_then(Value::as_str) == Some(v))
-    }
-}
-
-/// A field selector.
-#[derive(Debug, Clone)]
-pub struct FieldSelector(Vec<(String, String)>);
-
-impl FieldSelector {
-    /// Parses `f=v`.
-    pub fn parse(text: &str, supported: &[&str]) -> Result<Self, String> {
-        let mut reqs = Vec::new();
-        for part in text.split(',').filter(|p| !p.is_empty()) {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| format!("unsupported requirement {part}"))?;
-            if !supported.contains(&k) {
-                return Err(format!("field label not supported: {k}"));
-            }
-            reqs.push((k.to_owned(), v.to_owned()));
-        }
-        Ok(FieldSelector(reqs))
-    }
-
-    /// Whether the object matches.
-    pub fn matches(&self, obj: &Value) -> bool {
-        self.0.iter().all(|(k, v)| {
-            let mut cur = obj;
-            for part in k.split('.') {
-                cur = &cur[part];
-            }
-            cur.as_str().unwrap_or("") == v
-        })
-    }
-}
-
-/// Fields every resource supports.
-pub fn supported_fields(_kind: &str) -> Vec<&'static str> {
-    vec!["metadata.name", "metadata.namespace"]
-}
+pub use accept::{ResponseFormat, negotiate, wants_table};
+pub use builtin::BuiltinCell;
+pub use catalog::builtin_columns;
+pub use columns::{CellSource, Column, crd_column, crd_columns, name_column};
+pub use duration::{age, format_rfc3339_utc, human_duration, is_go_zero_time, parse_rfc3339};
+pub use fields::{FieldOperator, FieldRules, FieldSelector, FieldSelectorError, FieldTerm};
+pub use jsonpath::{JsonPath, JsonPathError};
+pub use labels::{LabelSelector, LabelSelectorError, Operator, Requirement};
+pub use table::{IncludeObject, TableMeta, partial_object_metadata, table};
