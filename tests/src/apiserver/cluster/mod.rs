@@ -2,8 +2,10 @@
 //! (server-set metadata, resourceVersion preconditions, status separated from the rest,
 //! finalizers, CRD schemas), used by the handlers and by the built-in controllers alike.
 
+mod create;
 mod delete;
 mod patch;
+mod update;
 mod write;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@
 //! container needs an explicit `command`.
 
 mod run;
+mod status;
 mod volumes;
 
 use std::collections::HashMap;
