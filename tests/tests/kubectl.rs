@@ -200,6 +200,12 @@ async fn apply_a_crd_then_a_resource_and_read_it_back() {
             .await,
         "red"
     );
+    // The schema's descriptions reach `kubectl explain` through OpenAPI v3.
+    let explain = k.ok(&["explain", "widgets.spec.size"]).await;
+    assert!(
+        explain.contains("FIELD: size <integer>") && explain.contains("How big the widget is."),
+        "{explain}"
+    );
     // Unknown fields are refused (kubectl asks for strict validation).
     let (ok, _, err) = k
         .run_with(
@@ -486,4 +492,57 @@ async fn built_in_objects_apply_and_reapply() {
     );
     let out = k.ok(&["get", "cm"]).await;
     assert!(out.starts_with("NAME") && out.contains("DATA"), "{out}");
+}
+
+#[tokio::test]
+async fn the_binary_prints_a_kubeconfig_kubectl_can_use() {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_img-apiserver"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut kubeconfig = String::new();
+    while let Some(line) = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        kubeconfig.push_str(&line);
+        kubeconfig.push('\n');
+        if line.starts_with("preferences:") {
+            break;
+        }
+    }
+    assert!(
+        kubeconfig.contains("server: http://127.0.0.1:"),
+        "{kubeconfig}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("kubeconfig"), &kubeconfig).unwrap();
+    let out = Command::new(kubectl_binary())
+        .env("KUBECONFIG", dir.path().join("kubeconfig"))
+        .env("HOME", dir.path())
+        .args(["get", "namespaces", "-o", "name"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names = String::from_utf8(out.stdout).unwrap();
+    assert!(names.lines().any(|l| l == "namespace/default"), "{names}");
+    server.kill().await.unwrap();
+
+    // Loopback only.
+    let refused = Command::new(env!("CARGO_BIN_EXE_img-apiserver"))
+        .args(["--listen", "0.0.0.0:0"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("loopback only"));
 }

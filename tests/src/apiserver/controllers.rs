@@ -214,7 +214,15 @@ fn remove_finalizer(cluster: &Cluster, rt: &ResourceType, obj: &Stored, finalize
     next["metadata"]["finalizers"] = json!(kept);
     let result = cluster
         .merge_update(target, &current, next, false)
-        .and_then(|n| cluster.commit_update(target, &current, n, false, &WriteOptions::default()));
+        .and_then(|n| {
+            cluster.commit_update(
+                target,
+                &current,
+                n,
+                false,
+                &WriteOptions::component("kube-controller-manager"),
+            )
+        });
     if let Err(e) = result {
         tracing::warn!(object = %obj.name(), error = %e, "could not remove finalizer");
     }
@@ -287,7 +295,15 @@ fn orphan(cluster: &Cluster, d: &ObjRef, owner: &str) {
     }
     let result = cluster
         .merge_update(target, &current, next, false)
-        .and_then(|n| cluster.commit_update(target, &current, n, false, &WriteOptions::default()));
+        .and_then(|n| {
+            cluster.commit_update(
+                target,
+                &current,
+                n,
+                false,
+                &WriteOptions::component("kube-controller-manager"),
+            )
+        });
     if let Err(e) = result {
         tracing::warn!(object = %d.name, error = %e, "could not orphan dependent");
     }
@@ -343,7 +359,13 @@ fn terminate_namespace(cluster: &Cluster, rt: &ResourceType, ns_obj: &Stored) {
             let _ = cluster
                 .merge_update(target, &current, next, true)
                 .and_then(|n| {
-                    cluster.commit_update(target, &current, n, true, &WriteOptions::default())
+                    cluster.commit_update(
+                        target,
+                        &current,
+                        n,
+                        true,
+                        &WriteOptions::component("kube-controller-manager"),
+                    )
                 });
         }
     }

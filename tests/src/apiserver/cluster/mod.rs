@@ -65,6 +65,15 @@ pub struct WriteOptions {
 }
 
 impl WriteOptions {
+    /// Options for a write by a built-in component (`kube-controller-manager`, `kubelet`),
+    /// recorded in managedFields under its name as on a real cluster.
+    pub fn component(name: &str) -> Self {
+        WriteOptions {
+            default_manager: Some(name.to_owned()),
+            ..WriteOptions::default()
+        }
+    }
+
     /// The manager a write is recorded under.
     pub fn manager(&self) -> Option<&str> {
         self.field_manager

@@ -188,7 +188,15 @@ fn bind(cluster: &Cluster, pod: &Stored, node: &str) -> bool {
     next["spec"]["nodeName"] = serde_json::json!(node);
     let result = cluster
         .merge_update(target, &current, next, false)
-        .and_then(|n| cluster.commit_update(target, &current, n, false, &WriteOptions::default()));
+        .and_then(|n| {
+            cluster.commit_update(
+                target,
+                &current,
+                n,
+                false,
+                &WriteOptions::component("kubelet"),
+            )
+        });
     matches!(result, Ok(Some(_)))
 }
 

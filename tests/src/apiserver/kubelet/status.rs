@@ -174,7 +174,13 @@ pub(super) fn publish(cluster: &Cluster, pod: &Stored, status: Value) {
         match cluster
             .merge_update(target, &current, next, true)
             .and_then(|n| {
-                cluster.commit_update(target, &current, n, true, &WriteOptions::default())
+                cluster.commit_update(
+                    target,
+                    &current,
+                    n,
+                    true,
+                    &WriteOptions::component("kubelet"),
+                )
             }) {
             Ok(Some(_)) => return,
             Ok(None) => continue,
