@@ -92,6 +92,11 @@ impl Graph {
     }
 }
 
+/// How the controllers' writes are recorded.
+fn controller() -> WriteOptions {
+    WriteOptions::component("kube-controller-manager")
+}
+
 /// Starts the controllers; they stop when `shutdown` turns true.
 pub fn spawn(cluster: Arc<Cluster>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -203,26 +208,13 @@ fn remove_finalizer(cluster: &Cluster, rt: &ResourceType, obj: &Stored, finalize
         namespace: obj.namespace(),
         name: obj.name(),
     };
-    let Ok(current) = cluster.get(target) else {
-        return;
-    };
-    let mut next = Cluster::in_version(rt, &current);
-    let kept: Vec<String> = meta::finalizers(&next)
-        .into_iter()
-        .filter(|f| f != finalizer)
-        .collect();
-    next["metadata"]["finalizers"] = json!(kept);
-    let result = cluster
-        .merge_update(target, &current, next, false)
-        .and_then(|n| {
-            cluster.commit_update(
-                target,
-                &current,
-                n,
-                false,
-                &WriteOptions::component("kube-controller-manager"),
-            )
-        });
+    let result = cluster.modify(target, false, &controller(), |next| {
+        let kept: Vec<String> = meta::finalizers(next)
+            .into_iter()
+            .filter(|f| f != finalizer)
+            .collect();
+        next["metadata"]["finalizers"] = json!(kept);
+    });
     if let Err(e) = result {
         tracing::warn!(object = %obj.name(), error = %e, "could not remove finalizer");
     }
@@ -286,24 +278,11 @@ fn orphan(cluster: &Cluster, d: &ObjRef, owner: &str) {
         namespace: &d.namespace,
         name: &d.name,
     };
-    let Ok(current) = cluster.get(target) else {
-        return;
-    };
-    let mut next = Cluster::in_version(&rt, &current);
-    if let Some(refs) = next["metadata"]["ownerReferences"].as_array_mut() {
-        refs.retain(|r| r["uid"] != owner);
-    }
-    let result = cluster
-        .merge_update(target, &current, next, false)
-        .and_then(|n| {
-            cluster.commit_update(
-                target,
-                &current,
-                n,
-                false,
-                &WriteOptions::component("kube-controller-manager"),
-            )
-        });
+    let result = cluster.modify(target, false, &controller(), |next| {
+        if let Some(refs) = next["metadata"]["ownerReferences"].as_array_mut() {
+            refs.retain(|r| r["uid"] != owner);
+        }
+    });
     if let Err(e) = result {
         tracing::warn!(object = %d.name, error = %e, "could not orphan dependent");
     }
@@ -353,21 +332,9 @@ fn terminate_namespace(cluster: &Cluster, rt: &ResourceType, ns_obj: &Stored) {
             namespace: "",
             name: &ns,
         };
-        if let Ok(current) = cluster.get(target) {
-            let mut next = current.value.clone();
+        let _ = cluster.modify(target, true, &controller(), |next| {
             next["status"] = json!({"phase": "Terminating"});
-            let _ = cluster
-                .merge_update(target, &current, next, true)
-                .and_then(|n| {
-                    cluster.commit_update(
-                        target,
-                        &current,
-                        n,
-                        true,
-                        &WriteOptions::component("kube-controller-manager"),
-                    )
-                });
-        }
+        });
     }
     let mut remaining = 0;
     for key in cluster.store.keys_with_objects() {

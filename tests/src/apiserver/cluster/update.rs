@@ -13,6 +13,36 @@ use crate::apiserver::meta;
 use crate::apiserver::store::{Stored, WriteError};
 
 impl Cluster {
+    /// Reads an object, lets `change` edit it (in the version `target` names), and writes
+    /// it back as an update (of the status only, with `status_only`), reading it again if it
+    /// changed meanwhile. `Ok(None)` when the object is gone.
+    pub fn modify(
+        &self,
+        target: Target<'_>,
+        status_only: bool,
+        opts: &WriteOptions,
+        mut change: impl FnMut(&mut Value),
+    ) -> ApiResult<Option<Written>> {
+        for _ in 0..RETRIES {
+            let current = match self.get(target) {
+                Ok(c) => c,
+                Err(e) if e.code == 404 => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let mut next = Cluster::in_version(target.rt, &current);
+            change(&mut next);
+            let next = self.merge_update(target, &current, next, status_only)?;
+            if let Some(written) = self.commit_update(target, &current, next, status_only, opts)? {
+                return Ok(Some(written));
+            }
+        }
+        Err(ApiError::conflict(
+            target.subject(),
+            target.name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        ))
+    }
+
     /// Replaces an object (`PUT`), or only its status (`PUT .../status`).
     pub fn update(
         &self,

@@ -181,22 +181,9 @@ fn bind(cluster: &Cluster, pod: &Stored, node: &str) -> bool {
         namespace: pod.namespace(),
         name: pod.name(),
     };
-    let Ok(current) = cluster.get(target) else {
-        return false;
-    };
-    let mut next = current.value.clone();
-    next["spec"]["nodeName"] = serde_json::json!(node);
-    let result = cluster
-        .merge_update(target, &current, next, false)
-        .and_then(|n| {
-            cluster.commit_update(
-                target,
-                &current,
-                n,
-                false,
-                &WriteOptions::component("kubelet"),
-            )
-        });
+    let result = cluster.modify(target, false, &WriteOptions::component("kubelet"), |next| {
+        next["spec"]["nodeName"] = serde_json::json!(node);
+    });
     matches!(result, Ok(Some(_)))
 }
 

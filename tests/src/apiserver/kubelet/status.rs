@@ -165,30 +165,11 @@ pub(super) fn publish(cluster: &Cluster, pod: &Stored, status: Value) {
         namespace: pod.namespace(),
         name: pod.name(),
     };
-    for _ in 0..8 {
-        let Ok(current) = cluster.get(target) else {
-            return;
-        };
-        let mut next = current.value.clone();
+    let result = cluster.modify(target, true, &WriteOptions::component("kubelet"), |next| {
         next["status"] = status.clone();
-        match cluster
-            .merge_update(target, &current, next, true)
-            .and_then(|n| {
-                cluster.commit_update(
-                    target,
-                    &current,
-                    n,
-                    true,
-                    &WriteOptions::component("kubelet"),
-                )
-            }) {
-            Ok(Some(_)) => return,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!(pod = %pod.name(), error = %e, "kubelet could not write status");
-                return;
-            }
-        }
+    });
+    if let Err(e) = result {
+        tracing::warn!(pod = %pod.name(), error = %e, "kubelet could not write status");
     }
 }
 
