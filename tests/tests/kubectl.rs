@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use img_tests::apiserver::{ApiServer, Config};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 
 const CRD: &str = r#"
 apiVersion: apiextensions.k8s.io/v1
@@ -110,20 +110,17 @@ impl Kubectl {
         cmd
     }
 
-    /// Runs kubectl with `input` on stdin; returns (success, stdout, stderr).
-    async fn run_with(&self, args: &[&str], input: &str) -> (bool, String, String) {
-        let mut child = self
-            .command(args)
+    /// Starts kubectl with stdout and stderr captured.
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let input = input.to_owned();
-        tokio::spawn(async move {
-            use tokio::io::AsyncWriteExt;
-            let _ = stdin.write_all(input.as_bytes()).await;
-        });
+            .unwrap()
+    }
+
+    /// Waits (bounded) for a kubectl started by `spawn`; returns (success, stdout, stderr).
+    async fn finish(child: Child) -> (bool, String, String) {
         let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
             .await
             .expect("kubectl finished in time")
@@ -133,6 +130,18 @@ impl Kubectl {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// Runs kubectl with `input` on stdin; returns (success, stdout, stderr).
+    async fn run_with(&self, args: &[&str], input: &str) -> (bool, String, String) {
+        let mut child = self.spawn(args);
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_owned();
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let _ = stdin.write_all(input.as_bytes()).await;
+        });
+        Self::finish(child).await
     }
 
     /// Runs kubectl and requires success; returns stdout.
@@ -246,19 +255,14 @@ async fn get_prints_the_crd_printer_columns() {
 async fn get_watch_sees_a_change() {
     let k = Kubectl::with_crd().await;
     k.apply(&widget("w1", 3)).await;
-    let mut child = k
-        .command(&[
-            "get",
-            "widget",
-            "w1",
-            "--watch",
-            "-o",
-            "jsonpath={.spec.size}{\"\\n\"}",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = k.spawn(&[
+        "get",
+        "widget",
+        "w1",
+        "--watch",
+        "-o",
+        "jsonpath={.spec.size}{\"\\n\"}",
+    ]);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
         .await
@@ -377,17 +381,12 @@ async fn status_is_patched_through_its_subresource_only() {
 async fn wait_returns_when_the_condition_is_met() {
     let k = Kubectl::with_crd().await;
     k.apply(&widget("w1", 3)).await;
-    let waiting = k
-        .command(&[
-            "wait",
-            "--for=condition=Ready",
-            "widget/w1",
-            "--timeout=20s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let waiting = k.spawn(&[
+        "wait",
+        "--for=condition=Ready",
+        "widget/w1",
+        "--timeout=20s",
+    ]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     k.ok(&[
         "patch",
@@ -399,19 +398,9 @@ async fn wait_returns_when_the_condition_is_met() {
         r#"{"status":{"conditions":[{"type":"Ready","status":"True"}]}}"#,
     ])
     .await;
-    let out = tokio::time::timeout(Duration::from_secs(20), waiting.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "widget.example.org/w1 condition met"
-    );
+    let (ok, out, err) = Kubectl::finish(waiting).await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "widget.example.org/w1 condition met");
 }
 
 #[tokio::test]
@@ -438,12 +427,7 @@ async fn delete_waits_for_finalizers() {
         r#"{"metadata":{"finalizers":["example.org/hold"]}}"#,
     ])
     .await;
-    let deleting = k
-        .command(&["delete", "widget", "held", "--wait", "--timeout=20s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let deleting = k.spawn(&["delete", "widget", "held", "--wait", "--timeout=20s"]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let ts = k
         .ok(&[
@@ -464,15 +448,8 @@ async fn delete_waits_for_finalizers() {
         r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
     ])
     .await;
-    let out = tokio::time::timeout(Duration::from_secs(20), deleting.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, _, err) = Kubectl::finish(deleting).await;
+    assert!(ok, "{err}");
     let (ok, _, _) = k.run_with(&["get", "widget", "held"], "").await;
     assert!(!ok);
 }

@@ -7,29 +7,11 @@
 
 use serde_json::{Map, Value, json};
 
+use super::meta::OBJECT_META_FIELDS;
 use super::resource::ResourceType;
 
 /// The finalizer the real server puts on CRDs so their objects are removed before they are.
 pub const CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
-
-/// Fields of ObjectMeta that survive pruning.
-const OBJECT_META: &[&str] = &[
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
 
 type Problem = (String, String);
 
@@ -292,7 +274,7 @@ fn prune_metadata(meta: &mut Value, removed: &mut Vec<String>) {
     if let Some(m) = meta.as_object_mut() {
         let unknown: Vec<String> = m
             .keys()
-            .filter(|k| !OBJECT_META.contains(&k.as_str()))
+            .filter(|k| !OBJECT_META_FIELDS.contains(&k.as_str()))
             .cloned()
             .collect();
         for k in unknown {

@@ -6,6 +6,26 @@ use serde_json::{Map, Value};
 
 use super::resource::ResourceType;
 
+/// The fields of `ObjectMeta`: all that survives pruning of a custom resource's metadata,
+/// and all a `PartialObjectMetadata` carries.
+pub const OBJECT_META_FIELDS: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
 /// Now, as Kubernetes writes timestamps (RFC 3339, seconds, UTC).
 pub fn now() -> String {
     jiff::Timestamp::now()

@@ -114,6 +114,27 @@ struct Inner {
     oldest: u64,
 }
 
+impl Inner {
+    /// The stored object `id`, if its resourceVersion is still `expected` (when given).
+    fn current(
+        &self,
+        key: &TypeKey,
+        id: &(String, String),
+        expected: Option<u64>,
+    ) -> Result<Arc<Stored>, WriteError> {
+        let current = self
+            .objects
+            .get(key)
+            .and_then(|o| o.get(id))
+            .cloned()
+            .ok_or(WriteError::NotFound)?;
+        if expected.is_some_and(|rv| rv != current.rv) {
+            return Err(WriteError::Conflict);
+        }
+        Ok(current)
+    }
+}
+
 /// A consistent list kept for `continue` tokens.
 struct Snapshot {
     rv: u64,
@@ -254,15 +275,7 @@ impl Store {
     ) -> Result<Arc<Stored>, WriteError> {
         let mut inner = self.lock();
         let id = ids(&value);
-        let current = inner
-            .objects
-            .get(key)
-            .and_then(|o| o.get(&id))
-            .cloned()
-            .ok_or(WriteError::NotFound)?;
-        if expected.is_some_and(|rv| rv != current.rv) {
-            return Err(WriteError::Conflict);
-        }
+        let current = inner.current(key, &id, expected)?;
         inner.rv += 1;
         let stored = Stored::new(value, inner.rv);
         inner
@@ -290,49 +303,35 @@ impl Store {
     ) -> Result<Arc<Stored>, WriteError> {
         let mut inner = self.lock();
         let id = (ns.to_owned(), name.to_owned());
-        let current = inner
-            .objects
-            .get(key)
-            .and_then(|o| o.get(&id))
-            .cloned()
-            .ok_or(WriteError::NotFound)?;
-        if expected.is_some_and(|rv| rv != current.rv) {
-            return Err(WriteError::Conflict);
-        }
+        let current = inner.current(key, &id, expected)?;
         if let Some(objects) = inner.objects.get_mut(key) {
             objects.remove(&id);
         }
-        // The deletion is a change of its own: the event carries the last state with a new RV.
+        Ok(self.commit_deletion(&mut inner, key, current))
+    }
+
+    /// Records the deletion of `current` (already taken out of `objects`). The deletion is a
+    /// change of its own: the event carries the last state with a new resourceVersion.
+    fn commit_deletion(
+        &self,
+        inner: &mut Inner,
+        key: &TypeKey,
+        current: Arc<Stored>,
+    ) -> Arc<Stored> {
         inner.rv += 1;
         let last = Stored::new(current.value.clone(), inner.rv);
-        self.commit(
-            &mut inner,
-            key,
-            EventType::Deleted,
-            last.clone(),
-            Some(current),
-        );
-        Ok(last)
+        self.commit(inner, key, EventType::Deleted, last.clone(), Some(current));
+        last
     }
 
     /// Removes every object of a type (a deleted CRD takes its objects with it).
     pub fn remove_all(&self, key: &TypeKey) -> Vec<Arc<Stored>> {
         let mut inner = self.lock();
         let objects = inner.objects.remove(key).unwrap_or_default();
-        let mut removed = Vec::new();
-        for (_, current) in objects {
-            inner.rv += 1;
-            let last = Stored::new(current.value.clone(), inner.rv);
-            self.commit(
-                &mut inner,
-                key,
-                EventType::Deleted,
-                last.clone(),
-                Some(current),
-            );
-            removed.push(last);
-        }
-        removed
+        objects
+            .into_values()
+            .map(|current| self.commit_deletion(&mut inner, key, current))
+            .collect()
     }
 
     /// The changes after `from` (of any type; callers filter) and a receiver for the ones that

@@ -137,6 +137,15 @@ impl Target<'_> {
     pub fn key(&self) -> TypeKey {
         type_key(self.rt)
     }
+
+    /// The conflict a write gets when the object changed under it.
+    pub fn stale(&self) -> ApiError {
+        ApiError::conflict(
+            self.subject(),
+            self.name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
+    }
 }
 
 /// The store key of a type (all versions share one).

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::write::RETRIES;
 use super::{Cluster, FieldValidation, Target, WriteOptions, Written, schema_for};
 use crate::apiserver::error::{ApiError, ApiResult};
 use crate::apiserver::patch;
@@ -108,37 +109,41 @@ impl Cluster {
         if kind == PatchKind::Strategic {
             return self.strategic(target, body, status_only, opts);
         }
-        for _ in 0..8 {
+        self.patch_with(target, status_only, opts, |served| match kind {
+            PatchKind::Json => json_patch(served, body),
+            _ => merge_patch(served, body),
+        })
+    }
+
+    /// Reads the object, lets `produce` patch it (in the version `target` names), checks the
+    /// result and writes it as an update, reading again if the object changed meanwhile.
+    fn patch_with(
+        &self,
+        target: Target<'_>,
+        status_only: bool,
+        opts: &WriteOptions,
+        mut produce: impl FnMut(&Value) -> ApiResult<Value>,
+    ) -> ApiResult<Written> {
+        for _ in 0..RETRIES {
             let current = self.get(target)?;
-            let served = Cluster::in_version(rt, &current);
-            let patched = match kind {
-                PatchKind::Json => json_patch(&served, body)?,
-                _ => merge_patch(&served, body)?,
-            };
-            if let Some(next) = self.checked_patch_result(target, &current, patched, status_only)? {
-                if let Some(written) =
-                    self.commit_update(target, &current, next, status_only, opts)?
-                {
-                    return Ok(written);
-                }
+            let patched = produce(&Cluster::in_version(target.rt, &current))?;
+            let next = self.checked_patch_result(target, &current, patched, status_only)?;
+            if let Some(written) = self.commit_update(target, &current, next, status_only, opts)? {
+                return Ok(written);
             }
         }
-        Err(ApiError::conflict(
-            target.subject(),
-            target.name,
-            "the object has been modified; please apply your changes to the latest version and try again",
-        ))
+        Err(target.stale())
     }
 
     /// Checks what a patch produced (identity and resourceVersion precondition) and merges it
-    /// as an update would. `Ok(None)`: never, kept for symmetry with retries.
-    pub(crate) fn checked_patch_result(
+    /// as an update would.
+    fn checked_patch_result(
         &self,
         target: Target<'_>,
         current: &crate::apiserver::store::Stored,
         patched: Value,
         status_only: bool,
-    ) -> ApiResult<Option<Value>> {
+    ) -> ApiResult<Value> {
         super::write::check_type(target.rt, &patched)?;
         let name = patched["metadata"]["name"].as_str().unwrap_or("");
         if name != target.name {
@@ -151,14 +156,9 @@ impl Cluster {
             .as_str()
             .unwrap_or("");
         if !rv.is_empty() && rv != current.rv.to_string() {
-            return Err(ApiError::conflict(
-                target.subject(),
-                target.name,
-                "the object has been modified; please apply your changes to the latest version and try again",
-            ));
+            return Err(target.stale());
         }
         self.merge_update(target, current, patched, status_only)
-            .map(Some)
     }
 
     fn strategic(
@@ -171,30 +171,16 @@ impl Cluster {
         let patch: Value = serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
         let schema = schema_for(target.rt);
-        for _ in 0..8 {
-            let current = self.get(target)?;
-            let served = Cluster::in_version(target.rt, &current);
-            let outcome = patch::strategic_merge_report(&served, &patch, schema.as_ref())
+        self.patch_with(target, status_only, opts, |served| {
+            let outcome = patch::strategic_merge_report(served, &patch, schema.as_ref())
                 .map_err(patch_error)?;
             if opts.field_validation == FieldValidation::Strict {
                 if let Some(e) = outcome.strict_error(&patch) {
                     return Err(patch_error(e));
                 }
             }
-            let next = self.checked_patch_result(target, &current, outcome.object, status_only)?;
-            if let Some(next) = next {
-                if let Some(written) =
-                    self.commit_update(target, &current, next, status_only, opts)?
-                {
-                    return Ok(written);
-                }
-            }
-        }
-        Err(ApiError::conflict(
-            target.subject(),
-            target.name,
-            "the object has been modified; please apply your changes to the latest version and try again",
-        ))
+            Ok(outcome.object)
+        })
     }
 
     /// Server-side apply: create the object, or merge the applied configuration into it,
@@ -247,7 +233,7 @@ impl Cluster {
             applied: true,
             ..opts.clone()
         };
-        for _ in 0..8 {
+        for _ in 0..RETRIES {
             let current = self.store.get(&target.key(), target.namespace, target.name);
             let served = current.as_ref().map(|c| Cluster::in_version(rt, c));
             let request = patch::Apply {
@@ -273,11 +259,7 @@ impl Cluster {
                 return Ok(written);
             }
         }
-        Err(ApiError::conflict(
-            target.subject(),
-            target.name,
-            "the object has been modified; please apply your changes to the latest version and try again",
-        ))
+        Err(target.stale())
     }
 }
 

@@ -36,11 +36,7 @@ impl Cluster {
                 return Ok(Some(written));
             }
         }
-        Err(ApiError::conflict(
-            target.subject(),
-            target.name,
-            "the object has been modified; please apply your changes to the latest version and try again",
-        ))
+        Err(target.stale())
     }
 
     /// Replaces an object (`PUT`), or only its status (`PUT .../status`).
@@ -99,11 +95,7 @@ impl Cluster {
         for attempt in 0..RETRIES {
             let current = self.get(target)?;
             if precondition.is_some_and(|rv| rv != current.rv) {
-                return Err(ApiError::conflict(
-                    target.subject(),
-                    target.name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                ));
+                return Err(target.stale());
             }
             let next = self.merge_update(target, &current, body.clone(), status_only)?;
             match self.commit_update(target, &current, next, status_only, opts)? {
@@ -112,11 +104,7 @@ impl Cluster {
                 None => break,
             }
         }
-        Err(ApiError::conflict(
-            target.subject(),
-            target.name,
-            "the object has been modified; please apply your changes to the latest version and try again",
-        ))
+        Err(target.stale())
     }
 
     /// The object an update leads to: the body, with what the server owns taken from the

@@ -11,6 +11,8 @@ use super::columns::{CellSource, Column};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+use crate::apiserver::meta::OBJECT_META_FIELDS;
+
 /// The `includeObject` query parameter of a Table request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IncludeObject {
@@ -80,25 +82,6 @@ impl TableMeta {
         Value::Object(map)
     }
 }
-
-/// `ObjectMeta` fields, the only ones a `PartialObjectMetadata` carries.
-const OBJECT_META_FIELDS: &[&str] = &[
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
 
 /// Whether Go's `omitempty` would drop `field` with this value. Only
 /// `generation` is a plain integer; `deletionGracePeriodSeconds` is a
