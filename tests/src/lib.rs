@@ -3,3 +3,4 @@
 //! checked with those real clients in this crate's tests.
 
 pub mod apiserver;
+pub mod kubectl;

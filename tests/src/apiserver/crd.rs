@@ -115,9 +115,113 @@ pub fn prepare(crd: &mut Value) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The structural-schema rules of the real server (a subset: types present, properties and
+/// Keywords a CRD schema may not use anywhere, with the real server's complaint.
+const FORBIDDEN_KEYWORDS: &[(&str, &str)] = &[
+    ("$ref", "$ref is not supported"),
+    ("$schema", "$schema is not supported"),
+    ("id", "id is not supported"),
+    ("definitions", "definitions are not supported"),
+    ("additionalItems", "additionalItems cannot be set to false"),
+    ("patternProperties", "patternProperties is not supported"),
+];
+
+/// Refuses the keywords of [`FORBIDDEN_KEYWORDS`].
+fn forbidden_keywords(s: &Map<String, Value>, path: &str) -> Result<(), Problem> {
+    match FORBIDDEN_KEYWORDS
+        .iter()
+        .find(|(key, _)| s.contains_key(*key))
+    {
+        Some((key, what)) => Err((format!("{path}.{key}"), format!("Forbidden: {what}"))),
+        None => Ok(()),
+    }
+}
+
+/// Keywords a schema inside `allOf`, `anyOf`, `oneOf` or `not` may not set (value validation
+/// only there).
+const NOT_IN_JUNCTORS: &[&str] = &[
+    "description",
+    "type",
+    "default",
+    "additionalProperties",
+    "nullable",
+];
+
+/// The logical junctors of a schema node: their subschemas may only validate values, not
+/// declare structure (the int-or-string pattern `anyOf: [{type: integer}, {type: string}]`
+/// excepted).
+fn junctors(s: &Map<String, Value>, path: &str, int_or_string: bool) -> Result<(), Problem> {
+    let mut subschemas: Vec<(String, &Value)> = Vec::new();
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(list) = s.get(key).and_then(Value::as_array) {
+            subschemas.extend(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, sub)| (format!("{path}.{key}[{i}]"), sub)),
+            );
+        }
+    }
+    if let Some(not) = s.get("not") {
+        subschemas.push((format!("{path}.not"), not));
+    }
+    let int_or_string_pattern = |p: &str, sub: &Value| {
+        int_or_string
+            && p.contains(".anyOf[")
+            && sub.as_object().is_some_and(|o| {
+                o.len() == 1 && matches!(o["type"].as_str(), Some("integer" | "string"))
+            })
+    };
+    for (sub_path, sub) in subschemas {
+        if int_or_string_pattern(&sub_path, sub) {
+            continue;
+        }
+        in_junctor(sub, &sub_path)?;
+    }
+    Ok(())
+}
+
+/// Checks a schema inside a junctor, and everything below it.
+fn in_junctor(schema: &Value, path: &str) -> Result<(), Problem> {
+    let Some(s) = schema.as_object() else {
+        return Ok(());
+    };
+    for key in NOT_IN_JUNCTORS {
+        if s.contains_key(*key) {
+            return Err((
+                format!("{path}.{key}"),
+                "Forbidden: must be empty to be structural".to_owned(),
+            ));
+        }
+    }
+    forbidden_keywords(s, path)?;
+    if let Some(props) = s.get("properties").and_then(Value::as_object) {
+        for (name, sub) in props {
+            in_junctor(sub, &format!("{path}.properties[{name}]"))?;
+        }
+    }
+    if let Some(items) = s.get("items") {
+        in_junctor(items, &format!("{path}.items"))?;
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for (i, sub) in s
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            in_junctor(sub, &format!("{path}.{key}[{i}]"))?;
+        }
+    }
+    if let Some(not) = s.get("not") {
+        in_junctor(not, &format!("{path}.not"))?;
+    }
+    Ok(())
+}
+
+/// The structural-schema rules of the real server: types present, properties and
 /// additionalProperties exclusive, array items given, metadata restricted at the root,
-/// int-or-string without a type).
+/// int-or-string without a type, junctors (`allOf`/`anyOf`/`oneOf`/`not`) only validating,
+/// and no `$ref`, `definitions`, `uniqueItems: true` and the like.
 fn structural(schema: &Value, path: &str, root: bool) -> Result<(), Problem> {
     let Some(s) = schema.as_object() else {
         return Err((path.into(), "Invalid value: must be an object".into()));
@@ -125,6 +229,7 @@ fn structural(schema: &Value, path: &str, root: bool) -> Result<(), Problem> {
     let typ = s.get("type").and_then(Value::as_str).unwrap_or("");
     let int_or_string = s.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true));
     let preserve = s.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+    forbidden_keywords(s, path)?;
     if int_or_string && !typ.is_empty() {
         return Err((
             format!("{path}.type"),
@@ -145,6 +250,13 @@ fn structural(schema: &Value, path: &str, root: bool) -> Result<(), Problem> {
             format!("Invalid value: \"{typ}\": must be object at the root"),
         ));
     }
+    if s.get("uniqueItems") == Some(&Value::Bool(true)) {
+        return Err((
+            format!("{path}.uniqueItems"),
+            "Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic".into(),
+        ));
+    }
+    junctors(s, path, int_or_string)?;
     let additional = s.get("additionalProperties").filter(|a| a.is_object());
     if s.contains_key("properties") && additional.is_some() {
         return Err((
@@ -400,12 +512,39 @@ mod tests {
                 "properties": {"x": {"type": "string"}}, "additionalProperties": {"type": "string"}}}}),
                 "spec.versions[0].schema.openAPIV3Schema.properties[a].additionalProperties",
             ),
+            // What schemars makes of `Option<Enum>` before kube rewrites it.
+            (
+                json!({"type": "object", "properties": {"a": {"type": "string",
+                "anyOf": [{"type": "string", "enum": ["x"]}, {"enum": [null], "nullable": true}]}}}),
+                "spec.versions[0].schema.openAPIV3Schema.properties[a].anyOf[0].type",
+            ),
+            (
+                json!({"type": "object", "properties": {"a": {"type": "object",
+                "oneOf": [{"properties": {"x": {"description": "x", "type": "string"}}}]}}}),
+                "spec.versions[0].schema.openAPIV3Schema.properties[a].oneOf[0].properties[x].description",
+            ),
+            (
+                json!({"type": "object", "properties": {"a": {"$ref": "#/definitions/A"}}}),
+                "spec.versions[0].schema.openAPIV3Schema.properties[a].$ref",
+            ),
+            (
+                json!({"type": "object", "properties": {"a": {"type": "array",
+                "items": {"type": "string"}, "uniqueItems": true}}}),
+                "spec.versions[0].schema.openAPIV3Schema.properties[a].uniqueItems",
+            ),
         ];
         for (schema, field) in cases {
             let mut c = crd(schema);
             let (f, _) = prepare(&mut c).unwrap_err();
             assert_eq!(f, field);
         }
+        // Value validation inside junctors, and the int-or-string pattern, are fine.
+        let mut c = crd(json!({"type": "object", "properties": {
+            "a": {"type": "object", "properties": {"x": {"type": "string"}, "y": {"type": "string"}},
+                  "oneOf": [{"required": ["x"]}, {"required": ["y"]}]},
+            "b": {"x-kubernetes-int-or-string": true,
+                  "anyOf": [{"type": "integer"}, {"type": "string"}]}}}));
+        prepare(&mut c).unwrap();
         let mut c = crd(json!({"type": "object"}));
         c["metadata"]["name"] = json!("wrong");
         assert_eq!(prepare(&mut c).unwrap_err().0, "metadata.name");

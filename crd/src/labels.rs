@@ -1,0 +1,35 @@
+//! Names the operator puts on the objects it makes, so they can be found and told apart.
+
+/// The finalizer that removes a job's files from the images volume before the job goes.
+pub const FINALIZER: &str = "img.meego.com/cleanup";
+
+/// Label on runner, driver and cleanup Pods and the job Secret: the ImageJob's name.
+pub const JOB: &str = "img.meego.com/job";
+
+/// Label with the ImageJob's uid (a job re-created under the same name is another job).
+pub const JOB_UID: &str = "img.meego.com/job-uid";
+
+/// `app.kubernetes.io/component`: what the object does (`runner`, `driver`, `vm`, `cleanup`).
+pub const COMPONENT: &str = "app.kubernetes.io/component";
+
+/// `app.kubernetes.io/managed-by`.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// The value of [`MANAGED_BY`] on everything the operator creates.
+pub const OPERATOR: &str = "img-operator";
+
+/// Component names.
+pub mod component {
+    /// The Pod that runs `vm-runner` (and QEMU in it).
+    pub const RUNNER: &str = "runner";
+    /// The Pod that drives a KubeVirt VM over SSH.
+    pub const DRIVER: &str = "driver";
+    /// The KubeVirt VirtualMachineInstance.
+    pub const VM: &str = "vm";
+    /// The Pod that removes a deleted job's files.
+    pub const CLEANUP: &str = "cleanup";
+}
+
+/// The longest ImageJob name: room for the `-cleanup` suffix within the 63 characters of a
+/// label value and a Pod's host name.
+pub const MAX_JOB_NAME: usize = 52;
