@@ -26,6 +26,7 @@ mod schema;
 #[allow(unreachable_pub)]
 mod spec;
 mod status;
+pub mod urls;
 
 pub use image_type::{ImageType, UnknownImageType};
 pub use spec::{

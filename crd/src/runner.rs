@@ -8,6 +8,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Artifact, ImageType, StageRecord};
 
+/// The runner's subcommand that builds one job:
+/// `vm-runner run --job <JOB_MOUNT>/<JOB_FILE> --images <IMAGES_MOUNT> --base <BASE_DISK_MOUNT>
+/// --termination-log <TERMINATION_MESSAGE_PATH>`. Paths reach the runner as arguments (never
+/// inside the job description), so whatever runs the Pod may place the volumes elsewhere.
+pub const RUN_SUBCOMMAND: &str = "run";
+
+/// The runner's subcommand that builds one job in a KubeVirt VM, driving it over SSH:
+/// `vm-runner drive --job <JOB_MOUNT>/<JOB_FILE> --ssh-host <host> --ssh-key <file>`. It
+/// writes the same [`RunResult`] termination message as [`RUN_SUBCOMMAND`].
+pub const DRIVE_SUBCOMMAND: &str = "drive";
+
+/// The runner's subcommand that removes a deleted job's files:
+/// `vm-runner clean --dir <IMAGES_MOUNT>/<namespace>/<name>` (idempotent: a missing directory
+/// is success).
+pub const CLEAN_SUBCOMMAND: &str = "clean";
+
 /// The version of [`JobDescription`] this build writes and reads.
 pub const JOB_DESCRIPTION_VERSION: u32 = 1;
 
@@ -54,9 +70,10 @@ pub struct JobDescription {
     /// 2010 service did (and compare with [`JobDescription::kickstart`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<TemplateInput>,
-    /// The base disk image, as a path in the runner Pod.
+    /// The base disk image: a file name in the base-disk directory (`--base`).
     pub base_disk: String,
-    /// The directory for the image, the log and the kickstart, as a path in the runner Pod.
+    /// The directory for the image, the log and the kickstart, relative to the images
+    /// directory (`--images`): `<namespace>/<name>`.
     pub output_dir: String,
     /// The build's time limit in seconds.
     pub timeout_seconds: u64,

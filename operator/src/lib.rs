@@ -1,4 +1,16 @@
 //! The IMG operator: reconciles `ImageJob` resources into runner Pods, keeps the queue and
 //! status, and bridges notifications (e-mail, AMQP).
-//!
-//! Laid out by the workspace issue; the reconciler arrives with the CRD/operator issue.
+
+pub mod admin;
+pub mod config;
+pub mod context;
+pub mod controller;
+pub mod error;
+pub mod lease;
+pub mod metrics;
+pub mod queue;
+pub mod reconcile;
+pub mod run;
+pub mod runner;
+pub mod status;
+pub mod validate;

@@ -13,7 +13,9 @@ use std::fmt;
 
 use img_crd::ImageJob;
 use img_crd::labels::component;
-use img_crd::runner::{DRIVE_SUBCOMMAND, IMAGES_MOUNT, JOB_FILE, JOB_MOUNT, JobDescription};
+use img_crd::runner::{
+    DRIVE_SUBCOMMAND, IMAGES_MOUNT, JOB_FILE, JOB_MOUNT, JobDescription, TERMINATION_MESSAGE_PATH,
+};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{
     Container, EnvVar, Pod, PodSpec, ResourceRequirements, Secret, SecretVolumeSource, Service,
@@ -29,8 +31,7 @@ use ssh_key::{Algorithm, LineEnding, PrivateKey};
 
 use super::names::{job_secret_name, runner_pod_name};
 use super::pod::{
-    DEADLINE_GRACE_SECONDS, claim_volume, command, images_claim, labels, meta, mount, pod_security,
-    restricted,
+    claim_volume, command, images_claim, labels, meta, mount, pod_security, restricted,
 };
 use crate::config::RunnerConfig;
 
@@ -181,7 +182,7 @@ fn job_secret(
 /// needs root, and `disable_root: false` makes cloud-init install the key for root as well
 /// as for the image's default user without the "log in as …" forced command), and the
 /// images filesystem mounted at the same path as in the driver Pod, so
-/// [`JobDescription::output_dir`] means the same directory on both sides.
+/// [`JobDescription::output_dir`] (relative to it) means the same directory on both sides.
 fn user_data(public_key: &str) -> serde_json::Result<String> {
     let config = json!({
         "ssh_authorized_keys": [public_key],
@@ -328,6 +329,10 @@ fn driver_pod(job: &ImageJob, description: &JobDescription, config: &RunnerConfi
                 &host,
                 "--ssh-key",
                 &key_file,
+                "--images",
+                IMAGES_MOUNT,
+                "--termination-log",
+                TERMINATION_MESSAGE_PATH,
             ],
         )),
         env: Some(vec![EnvVar {
@@ -357,7 +362,7 @@ fn driver_pod(job: &ImageJob, description: &JobDescription, config: &RunnerConfi
                 i64::try_from(
                     description
                         .timeout_seconds
-                        .saturating_add(DEADLINE_GRACE_SECONDS),
+                        .saturating_add(config.deadline_grace_seconds),
                 )
                 .unwrap_or(i64::MAX),
             ),

@@ -11,10 +11,12 @@ fn config() -> RunnerConfig {
         command: vec!["vm-runner".into()],
         images_claim: "img-images".into(),
         base_disk_claim: "img-base-disk".into(),
+        kubevirt_base_disk_claim: "img-base-disk-kubevirt".into(),
         base_disk: "base.qcow2".into(),
         cpus: 2,
         memory_mib: 2048,
         timeout_seconds: 3600,
+        deadline_grace_seconds: 120,
         kvm_resource: Some("devices.kubevirt.io/kvm".into()),
         service_account: None,
     }
@@ -43,8 +45,8 @@ fn description() -> JobDescription {
         image_type: ImageType::Raw,
         kickstart: "%packages\n%end\n".into(),
         template: None,
-        base_disk: "/base/base.qcow2".into(),
-        output_dir: "/images/team/nb".into(),
+        base_disk: "base.qcow2".into(),
+        output_dir: "team/nb".into(),
         timeout_seconds: 600,
         cpus: 4,
         memory_mib: 1024,
@@ -263,7 +265,11 @@ fn the_driver_runs_drive_against_the_service_with_the_key_and_images() {
             "--ssh-host",
             "nb-ssh.team.svc",
             "--ssh-key",
-            "/etc/img/job/id_ed25519"
+            "/etc/img/job/id_ed25519",
+            "--images",
+            "/images",
+            "--termination-log",
+            "/dev/termination-log"
         ]
     );
     assert_eq!(

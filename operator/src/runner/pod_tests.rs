@@ -1,0 +1,139 @@
+use super::*;
+use crate::config::RunnerConfig;
+use img_crd::runner::JOB_DESCRIPTION_VERSION;
+use img_crd::{ImageJobSpec, ImageType};
+
+fn config() -> RunnerConfig {
+    RunnerConfig {
+        image: "runner:1".into(),
+        image_pull_policy: None,
+        command: vec!["vm-runner".into()],
+        images_claim: "img-images".into(),
+        base_disk_claim: "img-base-disk".into(),
+        kubevirt_base_disk_claim: "img-base-disk-kubevirt".into(),
+        base_disk: "base.qcow2".into(),
+        cpus: 2,
+        memory_mib: 2048,
+        timeout_seconds: 3600,
+        deadline_grace_seconds: 120,
+        kvm_resource: Some("devices.kubevirt.io/kvm".into()),
+        service_account: None,
+    }
+}
+
+fn job() -> ImageJob {
+    let mut job = ImageJob::new("nb", ImageJobSpec::default());
+    job.metadata.namespace = Some("team".into());
+    job.metadata.uid = Some("u-1".into());
+    job
+}
+
+fn description() -> JobDescription {
+    JobDescription {
+        version: JOB_DESCRIPTION_VERSION,
+        namespace: "team".into(),
+        name: "nb".into(),
+        uid: "u-1".into(),
+        legacy_id: "u-1".into(),
+        image_type: ImageType::Raw,
+        kickstart: "%packages\n%end\n".into(),
+        template: None,
+        base_disk: "base.qcow2".into(),
+        output_dir: "team/nb".into(),
+        timeout_seconds: 600,
+        cpus: 4,
+        memory_mib: 1024,
+    }
+}
+
+#[test]
+fn the_runner_pod_runs_vm_runner_with_its_volumes_and_limits() {
+    let pod = runner_pod(&job(), &description(), &config());
+    assert_eq!(pod.metadata.name.as_deref(), Some("nb-runner"));
+    let owner = &pod.metadata.owner_references.as_ref().unwrap()[0];
+    assert_eq!(
+        (owner.kind.as_str(), owner.controller),
+        ("ImageJob", Some(true))
+    );
+    let labels = pod.metadata.labels.as_ref().unwrap();
+    assert_eq!(labels["app.kubernetes.io/component"], "runner");
+    assert_eq!(labels["img.meego.com/job-uid"], "u-1");
+    let spec = pod.spec.unwrap();
+    assert_eq!(spec.restart_policy.as_deref(), Some("Never"));
+    assert_eq!(spec.active_deadline_seconds, Some(600 + 120));
+    assert_eq!(spec.automount_service_account_token, Some(false));
+    let c = &spec.containers[0];
+    assert_eq!(
+        c.command.as_deref().unwrap(),
+        [
+            "vm-runner",
+            "run",
+            "--job",
+            "/etc/img/job/job.json",
+            "--images",
+            "/images",
+            "--base",
+            "/base",
+            "--termination-log",
+            "/dev/termination-log"
+        ]
+    );
+    let res = c.resources.as_ref().unwrap();
+    assert_eq!(res.requests.as_ref().unwrap()["cpu"].0, "4");
+    assert_eq!(res.limits.as_ref().unwrap()["memory"].0, "1536Mi");
+    assert_eq!(
+        res.limits.as_ref().unwrap()["devices.kubevirt.io/kvm"].0,
+        "1"
+    );
+    let volumes = spec.volumes.unwrap();
+    let claim = |n: &str| {
+        volumes
+            .iter()
+            .find(|v| v.name == n)
+            .and_then(|v| v.persistent_volume_claim.clone())
+            .unwrap()
+    };
+    assert_eq!(claim("images").claim_name, "img-images");
+    assert_eq!(claim("base").read_only, Some(true));
+    let mounts = c.volume_mounts.as_ref().unwrap();
+    assert!(
+        mounts
+            .iter()
+            .any(|m| m.mount_path == "/base" && m.read_only == Some(true))
+    );
+}
+
+#[test]
+fn a_job_may_name_its_own_claim_and_node_selector() {
+    let mut j = job();
+    j.spec.output.claim_name = Some("team-images".into());
+    j.spec
+        .runner
+        .node_selector
+        .insert("kvm".into(), "yes".into());
+    let pod = runner_pod(&j, &description(), &config());
+    let spec = pod.spec.unwrap();
+    assert_eq!(spec.node_selector.unwrap()["kvm"], "yes");
+    assert!(spec.volumes.unwrap().iter().any(|v| {
+        v.persistent_volume_claim
+            .as_ref()
+            .is_some_and(|c| c.claim_name == "team-images")
+    }));
+}
+
+#[test]
+fn the_secret_holds_the_description_and_cleanup_removes_the_job_directory() {
+    let secret = job_secret(&job(), &description()).unwrap();
+    assert_eq!(secret.metadata.name.as_deref(), Some("nb-job"));
+    let json = &secret.data.unwrap()["job.json"].0;
+    let back: JobDescription = serde_json::from_slice(json).unwrap();
+    assert_eq!(back, description());
+
+    let pod = cleanup_pod(&job(), &config());
+    assert_eq!(pod.metadata.name.as_deref(), Some("nb-cleanup"));
+    let spec = pod.spec.unwrap();
+    assert_eq!(
+        spec.containers[0].command.as_deref().unwrap(),
+        ["vm-runner", "clean", "--dir", "/images/team/nb"]
+    );
+}
