@@ -11,6 +11,8 @@
 //! arguments, the environment and the working directory. Images are not pulled or run: a
 //! container needs an explicit `command`.
 
+mod env;
+mod paths;
 mod run;
 mod status;
 mod volumes;

@@ -11,9 +11,9 @@ use nix::unistd::Pid;
 use serde_json::Value;
 use tokio::sync::{oneshot, watch};
 
+use super::paths::PathMap;
 use super::status::{CState, PodState, containers, publish};
-use super::volumes::{self, PathMap};
-use super::{KubeletConfig, finish_deletion};
+use super::{KubeletConfig, env, finish_deletion, volumes};
 use crate::apiserver::cluster::Cluster;
 use crate::apiserver::meta;
 use crate::apiserver::store::Stored;
@@ -59,7 +59,13 @@ fn prepare(
     let container_path = container["terminationMessagePath"]
         .as_str()
         .unwrap_or("/dev/termination-log");
-    let paths = PathMap::for_container(container, vols, (container_path, &termination_log))?;
+    let raw_env = env::environment(cluster, pod, container)?;
+    let paths = PathMap::for_container(
+        container,
+        vols,
+        (container_path, &termination_log),
+        &raw_env,
+    )?;
     let strings = |v: &Value| -> Vec<String> {
         v.as_array()
             .into_iter()
@@ -75,7 +81,10 @@ fn prepare(
         ));
     }
     argv.extend(strings(&container["args"]));
-    let env = volumes::environment(cluster, pod, container, &paths)?;
+    let env = raw_env
+        .into_iter()
+        .map(|(k, v)| (k, paths.rewrite(&v)))
+        .collect();
     let workdir = container["workingDir"]
         .as_str()
         .map(|w| PathBuf::from(paths.rewrite(w)));
