@@ -7,7 +7,7 @@ mod support;
 
 use img_tests::apiserver::Config;
 use img_tests::apiserver::kubelet::KubeletConfig;
-use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, ContainerStateTerminated, Pod, Secret};
 use kube::api::{Api, DeleteParams, LogParams, PostParams};
 use serde_json::json;
 use support::{eventually, setup_with};
@@ -213,13 +213,19 @@ async fn deleting_a_running_pod_kills_its_processes() {
             "name": "main", "image": "busybox",
             // Ignores SIGTERM, as does its child: only the kill of the whole group after the
             // grace period ends them.
-            "command": ["sh", "-c", "trap '' TERM; sleep 300 & wait"],
+            "command": ["sh", "-c", "trap '' TERM; sleep 300 & echo ready; wait"],
         }],
     });
     pods.create(&PostParams::default(), &pod("sleeper", spec))
         .await
         .unwrap();
     let p = phase(&pods, "sleeper", "Running").await;
+    // Running is reported when the process starts, before the shell has run `trap`.
+    eventually(10, || async {
+        let log = pods.logs("sleeper", &LogParams::default()).await.ok()?;
+        (log == "ready\n").then_some(())
+    })
+    .await;
     let pid = pid_of(&p);
     assert!(alive(pid));
     let started = std::time::Instant::now();
@@ -285,4 +291,119 @@ async fn pods_outside_the_selector_are_left_alone() {
         .await
         .unwrap();
     assert!(pods.get_opt("elsewhere").await.unwrap().is_none());
+}
+
+/// The terminated state of container `name` (init or not) of `p`.
+fn terminated(p: &Pod, name: &str) -> ContainerStateTerminated {
+    let status = p.status.as_ref().unwrap();
+    let all = status.container_statuses.iter().flatten();
+    let c = all
+        .chain(status.init_container_statuses.iter().flatten())
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no status for container {name}"));
+    c.state.clone().unwrap().terminated.unwrap()
+}
+
+/// A shell loop printing 1024 numbered 10-byte lines (10 KiB), and what it prints.
+const TEN_KIB: &str = "i=0; while [ $i -lt 1024 ]; do printf '%09d\\n' $i; i=$((i+1)); done";
+
+fn ten_kib() -> String {
+    (0..1024).map(|i| format!("{i:09}\n")).collect()
+}
+
+#[tokio::test]
+async fn a_long_termination_message_keeps_its_last_4096_bytes() {
+    let (_server, client, _root) = kubelet_setup().await;
+    let pods: Api<Pod> = Api::default_namespaced(client);
+    let spec = json!({
+        "restartPolicy": "Never",
+        "containers": [{
+            "name": "main", "image": "busybox",
+            "command": ["sh", "-c", format!("{{ {TEN_KIB}; }} > /dev/termination-log; exit 1")],
+        }],
+    });
+    pods.create(&PostParams::default(), &pod("talkative", spec))
+        .await
+        .unwrap();
+    let p = phase(&pods, "talkative", "Failed").await;
+    let message = terminated(&p, "main").message.unwrap();
+    let full = ten_kib();
+    assert_eq!(message.len(), 4096);
+    // The end of the file, as the real kubelet reads it.
+    assert_eq!(message, full[full.len() - 4096..]);
+}
+
+#[tokio::test]
+async fn termination_messages_share_12_kib_across_a_pods_containers() {
+    let (_server, client, _root) = kubelet_setup().await;
+    let pods: Api<Pod> = Api::default_namespaced(client);
+    let container = |name: &str| {
+        json!({"name": name, "image": "busybox",
+               "command": ["sh", "-c", format!("{{ {TEN_KIB}; }} > /dev/termination-log")]})
+    };
+    let spec = json!({
+        "restartPolicy": "Never",
+        "initContainers": [container("init")],
+        "containers": [container("a"), container("b"), container("c")],
+    });
+    pods.create(&PostParams::default(), &pod("four", spec))
+        .await
+        .unwrap();
+    let p = phase(&pods, "four", "Succeeded").await;
+    let full = ten_kib();
+    // The last 4096 bytes of each file, of which the first 12 KiB / 4 are kept.
+    let expected = &full[full.len() - 4096..][..3072];
+    for name in ["init", "a", "b", "c"] {
+        assert_eq!(
+            terminated(&p, name).message.as_deref(),
+            Some(expected),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fallback_to_logs_on_error_uses_the_end_of_the_log() {
+    let (_server, client, _root) = kubelet_setup().await;
+    let pods: Api<Pod> = Api::default_namespaced(client);
+    let container = |name: &str, policy: &str, script: &str| {
+        json!({"name": name, "image": "busybox", "terminationMessagePolicy": policy,
+               "command": ["sh", "-c", script]})
+    };
+    let fallback = "FallbackToLogsOnError";
+    let lines = "i=0; while [ $i -lt 100 ]; do echo \"line $i\"; i=$((i+1)); done";
+    let long = "i=0; while [ $i -lt 100 ]; do printf '%029d\\n' $i; i=$((i+1)); done";
+    let spec = json!({
+        "restartPolicy": "Never",
+        "containers": [
+            container("lines", fallback, &format!("{lines}; exit 2")),
+            container("long", fallback, &format!("{long}; exit 2")),
+            container("succeeds", fallback, &format!("{lines}; exit 0")),
+            container("file-wins", fallback, &format!("{lines}; echo from file > /dev/termination-log; exit 2")),
+            container("file-policy", "File", &format!("{lines}; exit 2")),
+        ],
+    });
+    pods.create(&PostParams::default(), &pod("fallback", spec))
+        .await
+        .unwrap();
+    let p = phase(&pods, "fallback", "Failed").await;
+    // The last 80 lines...
+    let last_80: String = (20..100).map(|i| format!("line {i}\n")).collect();
+    assert_eq!(
+        terminated(&p, "lines").message.as_deref(),
+        Some(last_80.as_str())
+    );
+    // ...of which the last 2048 bytes.
+    let long: String = (0..100).map(|i| format!("{i:029}\n")).collect();
+    assert_eq!(
+        terminated(&p, "long").message.as_deref(),
+        Some(&long[long.len() - 2048..])
+    );
+    // Only on failure, only with an empty file, only with the policy.
+    assert_eq!(terminated(&p, "succeeds").message, None);
+    assert_eq!(
+        terminated(&p, "file-wins").message.as_deref(),
+        Some("from file\n")
+    );
+    assert_eq!(terminated(&p, "file-policy").message, None);
 }

@@ -12,6 +12,7 @@
 //! container needs an explicit `command`.
 
 mod env;
+mod message;
 mod paths;
 mod run;
 mod status;

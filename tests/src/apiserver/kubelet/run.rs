@@ -13,13 +13,10 @@ use tokio::sync::{oneshot, watch};
 
 use super::paths::PathMap;
 use super::status::{CState, PodState, containers, publish};
-use super::{KubeletConfig, env, finish_deletion, volumes};
+use super::{KubeletConfig, env, finish_deletion, message, volumes};
 use crate::apiserver::cluster::Cluster;
 use crate::apiserver::meta;
 use crate::apiserver::store::Stored;
-
-/// The most of a termination message kept, as the real kubelet does.
-const MAX_MESSAGE: usize = 4096;
 
 /// The log file of a container.
 pub(crate) fn log_path(root: &Path, uid: &str, container: &str) -> PathBuf {
@@ -100,20 +97,6 @@ fn prepare(
     })
 }
 
-fn read_message(p: &Prepared, exit: i32) -> String {
-    let mut message = std::fs::read(&p.termination_log).unwrap_or_default();
-    message.truncate(MAX_MESSAGE);
-    if message.is_empty() && p.fallback_to_logs && exit != 0 {
-        let log = std::fs::read(&p.log).unwrap_or_default();
-        let text = String::from_utf8_lossy(&log);
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(80)..].join("\n");
-        let start = tail.len().saturating_sub(2048);
-        return tail.get(start..).unwrap_or(&tail).to_owned();
-    }
-    String::from_utf8_lossy(&message).into_owned()
-}
-
 /// Runs one container once: its exit code, or `None` if it could not start (with the reason).
 async fn run_once(
     p: &Prepared,
@@ -121,11 +104,15 @@ async fn run_once(
     kill: &mut watch::Receiver<Option<u64>>,
     report: &(dyn Fn() + Send + Sync),
 ) -> Result<i32, String> {
+    // Every run starts with an empty termination message file, and only its own part of the
+    // log can stand in for one: on a real node each run is a new container with new files.
+    std::fs::write(&p.termination_log, b"").map_err(|e| e.to_string())?;
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&p.log)
         .map_err(|e| e.to_string())?;
+    let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
     let err_log = log.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = tokio::process::Command::new(&p.argv[0]);
     cmd.args(&p.argv[1..])
@@ -184,7 +171,13 @@ async fn run_once(
         CState::Terminated {
             exit,
             reason: reason.to_owned(),
-            message: read_message(p, exit),
+            message: message::read(
+                &p.termination_log,
+                &p.log,
+                log_start,
+                p.fallback_to_logs,
+                exit,
+            ),
             started,
             finished: meta::now(),
             pid,
@@ -283,6 +276,7 @@ pub(crate) async fn run_pod(
         main: containers(spec, "containers"),
         start_time: meta::now(),
         deadline_exceeded: false,
+        message_limit: message::per_container_limit(spec),
     }));
     let report: Arc<dyn Fn() + Send + Sync> = {
         let (cluster, pod, state) = (cluster.clone(), pod.clone(), state.clone());

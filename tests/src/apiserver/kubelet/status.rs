@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::pods_type;
+use super::{message, pods_type};
 use crate::apiserver::cluster::{Cluster, Target, WriteOptions};
 use crate::apiserver::meta;
 use crate::apiserver::store::Stored;
@@ -44,6 +44,8 @@ pub(super) struct PodState {
     pub(super) main: Vec<Container>,
     pub(super) start_time: String,
     pub(super) deadline_exceeded: bool,
+    /// The most bytes each terminated state's message keeps (see [`super::message`]).
+    pub(super) message_limit: usize,
 }
 
 impl PodState {
@@ -100,11 +102,15 @@ impl PodState {
                 condition("ContainersReady", ready),
                 condition("Ready", ready),
             ],
-            "containerStatuses": self.main.iter().map(container_status).collect::<Vec<_>>(),
+            "containerStatuses": self.main.iter().map(|c| container_status(c, self.message_limit)).collect::<Vec<_>>(),
         });
         if !self.init.is_empty() {
-            status["initContainerStatuses"] =
-                json!(self.init.iter().map(container_status).collect::<Vec<_>>());
+            status["initContainerStatuses"] = json!(
+                self.init
+                    .iter()
+                    .map(|c| container_status(c, self.message_limit))
+                    .collect::<Vec<_>>()
+            );
         }
         if self.deadline_exceeded {
             status["reason"] = json!("DeadlineExceeded");
@@ -115,7 +121,7 @@ impl PodState {
     }
 }
 
-fn container_status(c: &Container) -> Value {
+fn container_status(c: &Container, message_limit: usize) -> Value {
     let (state, pid, started) = match &c.state {
         CState::Waiting { reason, message } => (
             json!({"waiting": {"reason": reason, "message": message}}),
@@ -135,7 +141,7 @@ fn container_status(c: &Container) -> Value {
         } => {
             let mut t = json!({"exitCode": exit, "reason": reason, "startedAt": started, "finishedAt": finished, "containerID": format!("local://{pid}")});
             if !message.is_empty() {
-                t["message"] = json!(message);
+                t["message"] = json!(message::cut(message, message_limit));
             }
             (json!({"terminated": t}), Some(*pid), false)
         }
