@@ -7,7 +7,9 @@ mod support;
 
 use img_tests::apiserver::Config;
 use img_tests::apiserver::kubelet::KubeletConfig;
-use k8s_openapi::api::core::v1::{ConfigMap, ContainerStateTerminated, Pod, Secret};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, ContainerStateTerminated, Namespace, PersistentVolumeClaim, Pod, Secret,
+};
 use kube::api::{Api, DeleteParams, LogParams, PostParams};
 use serde_json::json;
 use support::{eventually, setup_with};
@@ -293,6 +295,37 @@ async fn pods_outside_the_selector_are_left_alone() {
     assert!(pods.get_opt("elsewhere").await.unwrap().is_none());
 }
 
+/// Creates PersistentVolumeClaim `name` in `ns`.
+async fn claim(client: &kube::Client, ns: &str, name: &str) {
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
+    let pvc = json!({
+        "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    });
+    pvcs.create(
+        &PostParams::default(),
+        &serde_json::from_value(pvc).unwrap(),
+    )
+    .await
+    .unwrap();
+}
+
+/// A Pod `name` running `script` with claim `claim` mounted at `path`.
+fn claim_pod(name: &str, claim: &str, path: &str, script: &str) -> Pod {
+    pod(
+        name,
+        json!({
+            "restartPolicy": "Never",
+            "volumes": [{"name": "store", "persistentVolumeClaim": {"claimName": claim}}],
+            "containers": [{
+                "name": "main", "image": "busybox",
+                "command": ["sh", "-c", script],
+                "volumeMounts": [{"name": "store", "mountPath": path}],
+            }],
+        }),
+    )
+}
+
 /// The terminated state of container `name` (init or not) of `p`.
 fn terminated(p: &Pod, name: &str) -> ContainerStateTerminated {
     let status = p.status.as_ref().unwrap();
@@ -302,6 +335,146 @@ fn terminated(p: &Pod, name: &str) -> ContainerStateTerminated {
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no status for container {name}"));
     c.state.clone().unwrap().terminated.unwrap()
+}
+
+fn read(path: std::path::PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[tokio::test]
+async fn pods_sharing_a_claim_see_each_others_files() {
+    let (server, client, _root) = kubelet_setup().await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    claim(&client, "default", "images").await;
+    let writer = claim_pod(
+        "writer",
+        "images",
+        "/images",
+        "echo built > /images/app.tar",
+    );
+    pods.create(&PostParams::default(), &writer).await.unwrap();
+    phase(&pods, "writer", "Succeeded").await;
+    // Another Pod, mounting the claim elsewhere, sees the file and leaves one of its own.
+    let script = "cat /var/store/app.tar > /dev/termination-log; echo seen > /var/store/ack";
+    let reader = claim_pod("reader", "images", "/var/store", script);
+    pods.create(&PostParams::default(), &reader).await.unwrap();
+    let p = phase(&pods, "reader", "Succeeded").await;
+    assert_eq!(terminated(&p, "main").message.as_deref(), Some("built\n"));
+    let dir = server.pvc_dir("default", "images").unwrap();
+    assert!(dir.ends_with("pvc/default/images"), "{}", dir.display());
+    assert_eq!(read(dir.join("app.tar")), "built\n");
+    assert_eq!(read(dir.join("ack")), "seen\n");
+    // A claim of the same name in another namespace is another volume.
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns = serde_json::from_value(json!({"metadata": {"name": "other"}})).unwrap();
+    namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .unwrap();
+    claim(&client, "other", "images").await;
+    let others: Api<Pod> = Api::namespaced(client, "other");
+    let script = "echo \"files: $(ls -A /images)\" > /dev/termination-log; echo x > /images/mine";
+    let lister = claim_pod("lister", "images", "/images", script);
+    others
+        .create(&PostParams::default(), &lister)
+        .await
+        .unwrap();
+    let p = phase(&others, "lister", "Succeeded").await;
+    assert_eq!(terminated(&p, "main").message.as_deref(), Some("files: \n"));
+    let other_dir = server.pvc_dir("other", "images").unwrap();
+    assert_ne!(other_dir, dir);
+    assert!(other_dir.join("mine").is_file());
+    assert!(!dir.join("mine").exists());
+}
+
+#[tokio::test]
+async fn a_pod_waits_for_its_missing_claim() {
+    let (server, client, _root) = kubelet_setup().await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let waiter = claim_pod("waiter", "later", "/out", "echo ran > /out/ran");
+    pods.create(&PostParams::default(), &waiter).await.unwrap();
+    // The scheduler's verdict, and nothing started meanwhile.
+    let p = eventually(10, || async {
+        let p = pods.get("waiter").await.unwrap();
+        let conditions = p.status.as_ref()?.conditions.clone()?;
+        let c = conditions
+            .iter()
+            .find(|c| c.type_ == "PodScheduled")?
+            .clone();
+        Some((p, c))
+    })
+    .await;
+    let (waiting, condition) = p;
+    assert_eq!(condition.status, "False");
+    assert_eq!(condition.reason.as_deref(), Some("Unschedulable"));
+    let message = condition.message.unwrap();
+    assert!(
+        message.contains("persistentvolumeclaim \"later\" not found"),
+        "{message}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let p = pods.get("waiter").await.unwrap();
+    // Written once: looking at the Pod again does not write it again.
+    assert_eq!(
+        p.metadata.resource_version,
+        waiting.metadata.resource_version
+    );
+    assert_eq!(p.status.unwrap().phase.as_deref(), Some("Pending"));
+    assert!(p.spec.unwrap().node_name.is_none());
+    let dir = server.pvc_dir("default", "later").unwrap();
+    assert!(!dir.exists());
+    // The claim appears: the Pod is placed and runs.
+    claim(&client, "default", "later").await;
+    let p = phase(&pods, "waiter", "Succeeded").await;
+    assert_eq!(
+        p.spec.as_ref().unwrap().node_name.as_deref(),
+        Some("test-node")
+    );
+    assert_eq!(read(dir.join("ran")), "ran\n");
+}
+
+#[tokio::test]
+async fn sub_paths_are_mounted_and_made_when_missing() {
+    let (server, client, _root) = kubelet_setup().await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
+    claim(&client, "default", "cache").await;
+    let cm = json!({"metadata": {"name": "settings"}, "data": {"app.conf": "x=1\n", "other": "y"}});
+    cms.create(&PostParams::default(), &serde_json::from_value(cm).unwrap())
+        .await
+        .unwrap();
+    let spec = json!({
+        "restartPolicy": "Never",
+        "volumes": [
+            {"name": "cache", "persistentVolumeClaim": {"claimName": "cache"}},
+            {"name": "settings", "configMap": {"name": "settings"}},
+        ],
+        "containers": [{
+            "name": "main", "image": "busybox",
+            "command": ["sh", "-c"],
+            "args": ["echo one > /cache/out; echo pod > /by-pod/out; \
+                      cat /etc/app.conf > /dev/termination-log; ls /all/runs >> /dev/termination-log"],
+            "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+            "volumeMounts": [
+                {"name": "cache", "mountPath": "/cache", "subPath": "runs/one"},
+                {"name": "cache", "mountPath": "/by-pod", "subPathExpr": "pods/$(POD_NAME)"},
+                {"name": "cache", "mountPath": "/all"},
+                {"name": "settings", "mountPath": "/etc/app.conf", "subPath": "app.conf"},
+            ],
+        }],
+    });
+    pods.create(&PostParams::default(), &pod("sub-paths", spec))
+        .await
+        .unwrap();
+    let p = phase(&pods, "sub-paths", "Succeeded").await;
+    assert_eq!(
+        terminated(&p, "main").message.as_deref(),
+        Some("x=1\none\n")
+    );
+    let dir = server.pvc_dir("default", "cache").unwrap();
+    assert_eq!(read(dir.join("runs/one/out")), "one\n");
+    assert_eq!(read(dir.join("pods/sub-paths/out")), "pod\n");
+    assert!(!dir.join("out").exists());
 }
 
 /// A shell loop printing 1024 numbered 10-byte lines (10 KiB), and what it prints.
@@ -406,4 +579,39 @@ async fn fallback_to_logs_on_error_uses_the_end_of_the_log() {
         Some("from file\n")
     );
     assert_eq!(terminated(&p, "file-policy").message, None);
+}
+
+#[tokio::test]
+async fn deleting_a_pod_sends_sigterm_first() {
+    let (server, client, _root) = kubelet_setup().await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    claim(&client, "default", "signals").await;
+    // Exits on SIGTERM, recording it; would otherwise run until SIGKILL.
+    let script = "trap 'echo TERM > /out/signal; exit 0' TERM; echo ready > /out/ready; \
+                  while :; do sleep 0.1; done";
+    let mut p = claim_pod("graceful", "signals", "/out", script);
+    p.spec.as_mut().unwrap().termination_grace_period_seconds = Some(30);
+    pods.create(&PostParams::default(), &p).await.unwrap();
+    let dir = server.pvc_dir("default", "signals").unwrap();
+    eventually(10, || async { dir.join("ready").exists().then_some(()) }).await;
+    let started = std::time::Instant::now();
+    let params = DeleteParams {
+        grace_period_seconds: Some(20),
+        ..DeleteParams::default()
+    };
+    let deleting = pods.delete("graceful", &params).await.unwrap();
+    // The delete's grace period wins over the Pod's.
+    let deleting = deleting.left().expect("a graceful delete returns the Pod");
+    assert_eq!(deleting.metadata.deletion_grace_period_seconds, Some(20));
+    eventually(10, || async {
+        pods.get_opt("graceful")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    // Gone long before the grace period ended: SIGTERM came first, and it exited on it.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(read(dir.join("signal")), "TERM\n");
 }

@@ -19,6 +19,7 @@ pub mod resource;
 pub mod store;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,6 +58,7 @@ pub struct ApiServer {
     cluster: Arc<Cluster>,
     shutdown: watch::Sender<bool>,
     cut_watches: watch::Sender<u64>,
+    kubelet_root: Option<PathBuf>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -68,13 +70,14 @@ impl ApiServer {
         let cluster = Cluster::new(config.history);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (cut_watches, cut_rx) = watch::channel(0u64);
+        let kubelet_root = config.kubelet.as_ref().map(|k| k.root.clone());
         let state = Arc::new(http::AppState {
             cluster: cluster.clone(),
             address: addr.to_string(),
             bookmark_interval: config.bookmark_interval,
             shutdown: shutdown_rx.clone(),
             cut_watches: cut_rx,
-            kubelet_root: config.kubelet.as_ref().map(|k| k.root.clone()),
+            kubelet_root: kubelet_root.clone(),
         });
         let app = http::router(state);
         let controllers = controllers::spawn(cluster.clone(), shutdown_rx.clone());
@@ -101,6 +104,7 @@ impl ApiServer {
             cluster,
             shutdown,
             cut_watches,
+            kubelet_root,
             task: Some(task),
         })
     }
@@ -123,6 +127,15 @@ impl ApiServer {
     /// Cuts every open watch connection (clients see the stream end and must resume).
     pub fn cut_watches(&self) {
         self.cut_watches.send_modify(|n| *n += 1);
+    }
+
+    /// The local directory behind PersistentVolumeClaim `claim` in `namespace` in kubelet
+    /// mode (`<kubelet root>/pvc/<namespace>/<claim>`): every Pod that mounts the claim shares
+    /// it, and it outlives those Pods and the claim. It is made when a Pod first mounts the
+    /// claim, so it may not exist yet. `None` when kubelet mode is off, or for names no object
+    /// can have.
+    pub fn pvc_dir(&self, namespace: &str, claim: &str) -> Option<PathBuf> {
+        kubelet::claim_dir(self.kubelet_root.as_ref()?, namespace, claim)
     }
 
     /// A kubeconfig that points kubectl or kube-rs at this server.

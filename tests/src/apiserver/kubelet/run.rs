@@ -317,7 +317,7 @@ pub(crate) async fn run_pod(
     }
     // Volumes, retried until they can be made (a ConfigMap may appear later), as a kubelet does.
     let vols = loop {
-        match volumes::materialize(&cluster, &value, &dir.join("volumes")) {
+        match volumes::materialize(&cluster, &value, &dir.join("volumes"), &config.root) {
             Ok(v) => break v,
             Err(message) => {
                 {

@@ -1,5 +1,6 @@
 //! A Pod's volumes as local directories: ConfigMaps and Secrets written out, `emptyDir`s made
-//! per Pod, `hostPath`s used as they are.
+//! per Pod, `hostPath`s used as they are, and PersistentVolumeClaims shared by every Pod that
+//! mounts them (see [`super::pvc`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
+use super::pvc;
 use crate::apiserver::cluster::Cluster;
 
 /// Why a Pod cannot be started.
@@ -105,11 +107,13 @@ fn write_items(
     Ok(())
 }
 
-/// Creates the Pod's volumes under `dir`; returns volume name → local directory.
+/// Creates the Pod's volumes under `dir` (its claims' under `root`); returns volume name →
+/// local directory.
 pub(crate) fn materialize(
     cluster: &Cluster,
     pod: &Value,
     dir: &Path,
+    root: &Path,
 ) -> Result<BTreeMap<String, PathBuf>, SetupError> {
     let ns = pod["metadata"]["namespace"].as_str().unwrap_or("");
     let mut out = BTreeMap::new();
@@ -137,9 +141,13 @@ pub(crate) fn materialize(
             }
             out.insert(name.to_owned(), path);
             continue;
+        } else if let Some(claim) = volume.get("persistentVolumeClaim") {
+            let claim = claim["claimName"].as_str().unwrap_or("");
+            out.insert(name.to_owned(), pvc::mount(cluster, root, ns, claim)?);
+            continue;
         } else {
             return Err(format!(
-                "volume {name}: only configMap, secret, emptyDir and hostPath volumes are supported in kubelet mode"
+                "volume {name}: only configMap, secret, emptyDir, hostPath and persistentVolumeClaim volumes are supported in kubelet mode"
             ));
         }
         out.insert(name.to_owned(), local);
