@@ -133,7 +133,11 @@ pub struct RunnerConfig {
 
     /// Seconds a runner gets past the build timeout to stop its VM and report before the
     /// kubelet ends its Pod (`activeDeadlineSeconds` = timeout + this).
-    #[arg(long, env = "IMG_RUNNER_DEADLINE_GRACE_SECONDS", default_value_t = 120)]
+    #[arg(
+        long = "runner-deadline-grace-seconds",
+        env = "IMG_RUNNER_DEADLINE_GRACE_SECONDS",
+        default_value_t = 120
+    )]
     pub deadline_grace_seconds: u64,
 
     /// An extended resource that gives a Pod `/dev/kvm` (e.g. `devices.kubevirt.io/kvm`, from

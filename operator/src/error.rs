@@ -9,10 +9,6 @@ pub enum Error {
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
 
-    /// Adding or removing the finalizer failed.
-    #[error("finalizer: {0}")]
-    Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
-
     /// A value could not be serialised.
     #[error("serialisation: {0}")]
     Json(#[from] serde_json::Error),
@@ -32,7 +28,6 @@ impl Error {
         match self {
             Error::Kube(kube::Error::Api(_)) => "api",
             Error::Kube(_) => "client",
-            Error::Finalizer(_) => "finalizer",
             Error::Json(_) => "serialisation",
             Error::SshKey(_) => "ssh_key",
             Error::Missing(_) => "missing_field",

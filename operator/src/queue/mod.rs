@@ -14,7 +14,7 @@ pub mod order;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use img_crd::labels::{self, component};
@@ -36,9 +36,16 @@ const POSITION_WRITES_IN_FLIGHT: usize = 16;
 /// A pass runs at least this often even without changes (a failed position write is retried).
 const RESYNC: Duration = Duration::from_secs(30);
 
+/// How long a job not checked yet holds up the jobs behind it. Checking takes milliseconds;
+/// one that has not happened in this time is stuck (its errors are retried with backoff)
+/// and must not stall the queue.
+const FRESH_GRACE: Duration = Duration::from_secs(30);
+
 /// Admission state shared by the queue task and the reconciler.
 pub struct Queue {
     admitted: Mutex<HashSet<String>>,
+    /// When this queue first saw each job that is still unchecked.
+    fresh_since: Mutex<HashMap<String, Instant>>,
     trigger: mpsc::UnboundedSender<ObjectRef<ImageJob>>,
     limits: Limits,
 }
@@ -50,6 +57,7 @@ impl Queue {
         let (trigger, rx) = mpsc::unbounded_channel();
         let queue = Queue {
             admitted: Mutex::new(HashSet::new()),
+            fresh_since: Mutex::new(HashMap::new()),
             trigger,
             limits,
         };
@@ -114,6 +122,12 @@ fn compute(queue: &Queue, jobs: &[&ImageJob], pods: &[Arc<Pod>]) -> Pass {
 
     let mut active_uids: HashMap<String, String> = live;
     let mut waiting = Vec::new();
+    let now = Instant::now();
+    let mut fresh_since = queue
+        .fresh_since
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let mut still_fresh = HashSet::new();
     for job in jobs {
         let k = key(job);
         let holds_slot = phase(job) == Some(Phase::Running) || admitted.contains(&k.uid);
@@ -129,8 +143,15 @@ fn compute(queue: &Queue, jobs: &[&ImageJob], pods: &[Arc<Pod>]) -> Pass {
         }
         let ready = match phase(job) {
             Some(Phase::Queued) => true,
-            // Not looked at yet: about to be checked.
-            None => false,
+            // Not looked at yet: about to be checked (unless it has been stuck a while).
+            None => {
+                let since = *fresh_since.entry(k.uid.clone()).or_insert(now);
+                still_fresh.insert(k.uid.clone());
+                if now.duration_since(since) > FRESH_GRACE {
+                    continue;
+                }
+                false
+            }
             _ => continue,
         };
         waiting.push(Waiting {
@@ -144,6 +165,7 @@ fn compute(queue: &Queue, jobs: &[&ImageJob], pods: &[Arc<Pod>]) -> Pass {
             ready,
         });
     }
+    fresh_since.retain(|uid, _| still_fresh.contains(uid));
     let mut active: HashMap<String, usize> = HashMap::new();
     for namespace in active_uids.values() {
         *active.entry(namespace.clone()).or_default() += 1;

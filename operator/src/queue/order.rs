@@ -4,8 +4,8 @@
 //! is the number of jobs its namespace already runs plus the number of its namespace's jobs
 //! ahead of it), and within a turn the older job goes first (creation time, then name, since
 //! creation times have one-second resolution). Admission walks that order and takes every
-//! ready job that fits under the total and per-namespace limits; the rest get positions
-//! 1, 2, 3, … in the same order.
+//! ready job that fits under the total and per-namespace limits, up to the first job that has
+//! not been checked yet; the rest get positions 1, 2, 3, … in the same order.
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -30,9 +30,10 @@ pub struct Waiting {
     pub priority: i32,
     /// `metadata.creationTimestamp`, in seconds.
     pub created: i64,
-    /// Validated (Queued). Jobs not checked yet take their place in the order, so the
-    /// positions of those behind them do not shift when they arrive, but are not admitted
-    /// and get no position.
+    /// Validated (Queued). A job not checked yet takes its place in the order, so the
+    /// positions of those behind it do not shift when it arrives, and nothing behind it
+    /// starts until it is checked (so a slow check never lets a younger job overtake); it is
+    /// not admitted and gets no position itself.
     pub ready: bool,
 }
 
@@ -94,13 +95,15 @@ pub fn plan(waiting: &[Waiting], active: &HashMap<String, usize>, limits: Limits
     let mut namespace_room: HashMap<&str, usize> = HashMap::new();
     let mut plan = Plan::default();
     let mut position = 0u32;
+    let mut blocked = false;
     for (_, w) in ordered {
         let ns_room = namespace_room.entry(&w.key.namespace).or_insert_with(|| {
             limits
                 .per_namespace
                 .saturating_sub(active.get(&w.key.namespace).copied().unwrap_or(0))
         });
-        if w.ready && room > 0 && *ns_room > 0 {
+        blocked |= !w.ready;
+        if !blocked && room > 0 && *ns_room > 0 {
             room -= 1;
             *ns_room -= 1;
             plan.admit.push(w.key.clone());

@@ -88,20 +88,26 @@ fn running_jobs_count_against_their_namespace_turn_and_limit() {
 }
 
 #[test]
-fn unchecked_jobs_hold_their_place_but_are_neither_admitted_nor_numbered() {
-    let mut fresh = job("a", "fresh", 0, 1);
+fn unchecked_jobs_hold_their_place_and_let_nobody_overtake() {
+    let mut fresh = job("a", "fresh", 0, 2);
     fresh.ready = false;
-    let waiting = [fresh, job("a", "x", 0, 2), job("a", "y", 0, 3)];
+    let waiting = [
+        job("a", "first", 0, 1),
+        fresh,
+        job("a", "x", 0, 3),
+        job("b", "y", 0, 4),
+    ];
     let plan = plan(
         &waiting,
         &HashMap::new(),
         Limits {
-            total: 1,
-            per_namespace: 1,
+            total: 3,
+            per_namespace: 3,
         },
     );
-    assert_eq!(names(&plan.admit), ["a/x"]);
-    assert_eq!(positions(&plan), [("a/y".into(), 2)]);
+    // b/y's turn comes before a/fresh's (b runs nothing yet), a/x waits behind a/fresh.
+    assert_eq!(names(&plan.admit), ["a/first", "b/y"]);
+    assert_eq!(positions(&plan), [("a/x".into(), 2)]);
 }
 
 #[test]

@@ -21,8 +21,9 @@ use crate::runner::{cleanup_pod, cleanup_pod_name, images_claim, runner_pod_name
 /// How often a deletion in progress looks again (Pod changes wake it sooner).
 const RECHECK: Duration = Duration::from_secs(5);
 
-/// Removes what `job` left behind; `Action::await_change` once done, so the finalizer goes.
-pub(crate) async fn cleanup(job: &ImageJob, ctx: &Context) -> Result<Action> {
+/// Removes what `job` left behind: `None` once done (the finalizer may go), or when to look
+/// again.
+pub(crate) async fn cleanup(job: &ImageJob, ctx: &Context) -> Result<Option<Action>> {
     let namespace = job.namespace().unwrap_or_default();
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
 
@@ -45,7 +46,7 @@ pub(crate) async fn cleanup(job: &ImageJob, ctx: &Context) -> Result<Action> {
                 )
                 .await;
             }
-            return Ok(Action::requeue(RECHECK));
+            return Ok(Some(Action::requeue(RECHECK)));
         }
     }
 
@@ -60,12 +61,12 @@ pub(crate) async fn cleanup(job: &ImageJob, ctx: &Context) -> Result<Action> {
         let claims: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), &namespace);
         if claims.get_opt(claim).await?.is_some() {
             if let Some(action) = remove_files(job, ctx, &pods).await? {
-                return Ok(action);
+                return Ok(Some(action));
             }
         }
     }
     info!(job = %job.name_any(), namespace = %namespace, "cleaned up");
-    Ok(Action::await_change())
+    Ok(None)
 }
 
 /// Runs the cleanup Pod to its end: `Some(action)` while it runs (or must be retried),

@@ -4,7 +4,6 @@
 //! Failed with the reader's error, once per distinct error, and let go when deleted.
 
 use img_crd::conditions::{reasons, types};
-use img_crd::labels::FINALIZER;
 use img_crd::{ImageJob, Phase};
 use kube::api::{Patch, PatchParams};
 use kube::core::DeserializeGuard;
@@ -30,19 +29,7 @@ pub(crate) async fn reconcile_invalid(invalid: &InvalidObject, ctx: &Context) ->
 
     if meta.deletion_timestamp.is_some() {
         // It never ran (it could not be read), so there are no files: let it go.
-        let finalizers = meta.finalizers.clone().unwrap_or_default();
-        if let Some(i) = finalizers.iter().position(|f| f == FINALIZER) {
-            let ops = json!([
-                {"op": "test", "path": format!("/metadata/finalizers/{i}"), "value": FINALIZER},
-                {"op": "remove", "path": format!("/metadata/finalizers/{i}")},
-            ]);
-            api.patch(
-                &name,
-                &PatchParams::default(),
-                &Patch::Json::<()>(serde_json::from_value(ops)?),
-            )
-            .await?;
-        }
+        super::finalizer::remove(ctx, meta).await?;
         return Ok(Action::await_change());
     }
 

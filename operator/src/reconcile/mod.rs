@@ -12,6 +12,7 @@
 
 mod admit;
 mod cleanup;
+mod finalizer;
 mod finish;
 mod invalid;
 mod kubevirt;
@@ -22,12 +23,10 @@ mod write;
 use std::sync::Arc;
 
 use img_crd::conditions::types;
-use img_crd::labels::FINALIZER;
 use img_crd::{ImageJob, Phase};
 use kube::ResourceExt;
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{Event, finalizer};
 use tracing::{instrument, warn};
 
 use crate::context::Context;
@@ -71,15 +70,23 @@ pub fn error_policy_guarded(
 #[instrument(skip_all, fields(namespace = job.namespace().unwrap_or_default(), name = job.name_any()))]
 pub async fn reconcile(job: Arc<ImageJob>, ctx: Arc<Context>) -> Result<Action> {
     ctx.metrics.reconciles.inc();
-    let api = write::jobs_api(&ctx, &job)?;
-    let action = finalizer(&api, FINALIZER, job.clone(), |event| async {
-        match event {
-            Event::Apply(job) => apply(&job, &ctx).await,
-            Event::Cleanup(job) => cleanup::cleanup(&job, &ctx).await,
+    let action = match finalizer::state(&job) {
+        // The finalizer goes on before anything else happens; adding it triggers the next
+        // reconcile.
+        finalizer::State::Missing => {
+            finalizer::add(&ctx, &job).await?;
+            Action::await_change()
         }
-    })
-    .await
-    .map_err(|e| Error::Finalizer(Box::new(e)))?;
+        finalizer::State::Present => apply(&job, &ctx).await?,
+        finalizer::State::Deleting => match cleanup::cleanup(&job, &ctx).await? {
+            Some(wait) => wait,
+            None => {
+                finalizer::remove(&ctx, &job.metadata).await?;
+                Action::await_change()
+            }
+        },
+        finalizer::State::Gone => Action::await_change(),
+    };
     ctx.reset_backoff(&job);
     Ok(action)
 }
