@@ -26,6 +26,7 @@ const RECHECK: Duration = Duration::from_secs(5);
 pub(crate) async fn cleanup(job: &ImageJob, ctx: &Context) -> Result<Option<Action>> {
     let namespace = job.namespace().unwrap_or_default();
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
+    super::finish::deleted(job, ctx).await?;
 
     // 1. The runner stops first, so nothing writes while the files go.
     let runner = pods

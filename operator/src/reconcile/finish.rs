@@ -106,6 +106,29 @@ pub(crate) async fn cancel(job: &ImageJob, ctx: &Context) -> Result<Action> {
     .await
 }
 
+/// Ends a job that is deleted before it finished as Cancelled, so whoever follows it (the web
+/// page, the notification bridge) sees it end.
+pub(crate) async fn deleted(job: &ImageJob, ctx: &Context) -> Result<()> {
+    let phase = job.status.as_ref().and_then(|s| s.phase);
+    if phase.is_some_and(Phase::is_finished) {
+        return Ok(());
+    }
+    let status = job.status.clone().unwrap_or_default();
+    conclude(
+        job,
+        ctx,
+        status,
+        Ending {
+            phase: Phase::Cancelled,
+            reason: reasons::CANCELLED,
+            message: "deleted before it finished",
+            at: now(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// How a job ends.
 struct Ending<'a> {
     phase: Phase,

@@ -265,6 +265,27 @@ async fn deleting_a_running_job_stops_it_and_removes_its_files() {
 }
 
 #[tokio::test]
+async fn a_job_that_never_ran_goes_without_a_cleanup_pod() {
+    let env = Env::start().await;
+    let _operator = env.operator(&["--max-running", "1"]).await;
+    env.create("default", "busy", spec("hang")).await;
+    env.wait_phase("default", "busy", Phase::Running).await;
+    env.create("default", "queued", spec("succeed")).await;
+    env.wait_phase("default", "queued", Phase::Queued).await;
+    env.jobs("default")
+        .delete("queued", &DeleteParams::default())
+        .await
+        .unwrap();
+    env.wait_gone("default", "queued").await;
+    assert_eq!(env.starts("default", "queued"), 0);
+    assert!(
+        env.records().iter().all(|l| !l.starts_with("clean ")),
+        "{:?}",
+        env.records()
+    );
+}
+
+#[tokio::test]
 async fn finished_jobs_go_after_their_ttl_unless_pinned() {
     let env = Env::start().await;
     let _operator = env.operator(&["--max-running", "2"]).await;

@@ -9,6 +9,7 @@ mod support;
 
 mod env;
 mod invalid;
+mod kubectl;
 mod lifecycle;
 mod queue;
 mod replicas;
