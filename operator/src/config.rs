@@ -84,7 +84,8 @@ pub struct RunnerConfig {
     pub image_pull_policy: Option<String>,
 
     /// The runner program and any leading arguments, comma-separated; the operator appends
-    /// `run --job FILE` or `clean --dir DIR`.
+    /// the subcommand and its arguments (`run --job FILE --images DIR ...`, `clean --dir DIR`,
+    /// `drive ...`; see `img_crd::runner`).
     #[arg(
         long = "runner-command",
         env = "IMG_RUNNER_COMMAND",
