@@ -61,15 +61,26 @@ pub(crate) async fn ended_by_operator(
     reason: &str,
     message: String,
 ) -> Result<Action> {
+    end_now(job, ctx, Phase::Failed, reason, &message).await
+}
+
+/// Ends `job` now in `phase`, keeping what status already has.
+async fn end_now(
+    job: &ImageJob,
+    ctx: &Context,
+    phase: Phase,
+    reason: &str,
+    message: &str,
+) -> Result<Action> {
     let status = job.status.clone().unwrap_or_default();
     conclude(
         job,
         ctx,
         status,
         Ending {
-            phase: Phase::Failed,
+            phase,
             reason,
-            message: &message,
+            message,
             at: now(),
         },
     )
@@ -91,19 +102,7 @@ pub(crate) async fn cancel(job: &ImageJob, ctx: &Context) -> Result<Action> {
         Some(Phase::Running) => "cancelled (spec.cancel); the runner was stopped",
         _ => "cancelled (spec.cancel) before it started",
     };
-    let status = job.status.clone().unwrap_or_default();
-    conclude(
-        job,
-        ctx,
-        status,
-        Ending {
-            phase: Phase::Cancelled,
-            reason: reasons::CANCELLED,
-            message,
-            at: now(),
-        },
-    )
-    .await
+    end_now(job, ctx, Phase::Cancelled, reasons::CANCELLED, message).await
 }
 
 /// Ends a job that is deleted before it finished as Cancelled, so whoever follows it (the web
@@ -113,17 +112,12 @@ pub(crate) async fn deleted(job: &ImageJob, ctx: &Context) -> Result<()> {
     if phase.is_some_and(Phase::is_finished) {
         return Ok(());
     }
-    let status = job.status.clone().unwrap_or_default();
-    conclude(
+    end_now(
         job,
         ctx,
-        status,
-        Ending {
-            phase: Phase::Cancelled,
-            reason: reasons::CANCELLED,
-            message: "deleted before it finished",
-            at: now(),
-        },
+        Phase::Cancelled,
+        reasons::CANCELLED,
+        "deleted before it finished",
     )
     .await?;
     Ok(())

@@ -18,8 +18,7 @@ use img_crd::runner::{
 };
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, Pod, PodSpec, ResourceRequirements, Secret, SecretVolumeSource, Service,
-    ServicePort, ServiceSpec, Volume,
+    Pod, ResourceRequirements, Secret, Service, ServicePort, ServiceSpec,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -31,7 +30,8 @@ use ssh_key::{Algorithm, LineEnding, PrivateKey};
 
 use super::names::{job_secret_name, runner_pod_name};
 use super::pod::{
-    claim_volume, command, images_claim, labels, meta, mount, pod_security, restricted,
+    claim_volume, images_claim, job_secret_volume, labels, meta, mount, one_shot_pod, run_deadline,
+    runner_container,
 };
 use crate::config::RunnerConfig;
 
@@ -315,79 +315,44 @@ fn driver_pod(job: &ImageJob, description: &JobDescription, config: &RunnerConfi
         ("memory".to_owned(), Quantity("128Mi".to_owned())),
     ]);
     let limits = BTreeMap::from([("memory".to_owned(), Quantity("512Mi".to_owned()))]);
-    let container = Container {
-        name: "driver".to_owned(),
-        image: Some(config.image.clone()),
-        image_pull_policy: config.image_pull_policy.clone(),
-        command: Some(command(
-            config,
-            &[
-                DRIVE_SUBCOMMAND,
-                "--job",
-                &job_file,
-                "--ssh-host",
-                &host,
-                "--ssh-key",
-                &key_file,
-                "--images",
-                IMAGES_MOUNT,
-                "--termination-log",
-                TERMINATION_MESSAGE_PATH,
-            ],
-        )),
-        env: Some(vec![EnvVar {
-            name: "RUST_LOG".to_owned(),
-            value: Some("info".to_owned()),
-            ..Default::default()
-        }]),
-        volume_mounts: Some(vec![
+    let container = runner_container(
+        config,
+        "driver",
+        &[
+            DRIVE_SUBCOMMAND,
+            "--job",
+            &job_file,
+            "--ssh-host",
+            &host,
+            "--ssh-key",
+            &key_file,
+            "--images",
+            IMAGES_MOUNT,
+            "--termination-log",
+            TERMINATION_MESSAGE_PATH,
+        ],
+        vec![
             mount("job", JOB_MOUNT, true),
             mount("images", IMAGES_MOUNT, false),
-        ]),
-        resources: Some(ResourceRequirements {
+        ],
+        Some(ResourceRequirements {
             requests: Some(requests),
             limits: Some(limits),
             ..Default::default()
         }),
-        // A driver that dies before writing its result still leaves the end of its log.
-        termination_message_policy: Some("FallbackToLogsOnError".to_owned()),
-        security_context: Some(restricted()),
-        ..Default::default()
-    };
-    Pod {
-        metadata: meta(job, runner_pod_name(&job.name_any()), component::DRIVER),
-        spec: Some(PodSpec {
-            restart_policy: Some("Never".to_owned()),
-            active_deadline_seconds: Some(
-                i64::try_from(
-                    description
-                        .timeout_seconds
-                        .saturating_add(config.deadline_grace_seconds),
-                )
-                .unwrap_or(i64::MAX),
-            ),
-            termination_grace_period_seconds: Some(30),
-            automount_service_account_token: Some(false),
-            service_account_name: config.service_account.clone(),
-            enable_service_links: Some(false),
-            security_context: Some(pod_security()),
-            containers: vec![container],
-            volumes: Some(vec![
-                Volume {
-                    name: "job".to_owned(),
-                    secret: Some(SecretVolumeSource {
-                        secret_name: Some(job_secret_name(&job.name_any())),
-                        default_mode: Some(0o400),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                },
-                claim_volume("images", images_claim(job, config), false),
-            ]),
-            ..Default::default()
-        }),
-        status: None,
-    }
+    );
+    one_shot_pod(
+        job,
+        runner_pod_name(&job.name_any()),
+        component::DRIVER,
+        config,
+        container,
+        vec![
+            job_secret_volume(job),
+            claim_volume("images", images_claim(job, config), false),
+        ],
+        run_deadline(description, config),
+    )
 }
 
 #[cfg(test)]

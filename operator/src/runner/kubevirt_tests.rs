@@ -1,55 +1,10 @@
 use super::*;
-use crate::config::RunnerConfig;
-use img_crd::runner::JOB_DESCRIPTION_VERSION;
-use img_crd::{ImageJobSpec, ImageType};
+use crate::runner::fixtures::{config, description, job};
 use serde_json::Value;
-
-fn config() -> RunnerConfig {
-    RunnerConfig {
-        image: "runner:1".into(),
-        image_pull_policy: Some("IfNotPresent".into()),
-        command: vec!["vm-runner".into()],
-        images_claim: "img-images".into(),
-        base_disk_claim: "img-base-disk".into(),
-        kubevirt_base_disk_claim: "img-base-disk-kubevirt".into(),
-        base_disk: "base.qcow2".into(),
-        cpus: 2,
-        memory_mib: 2048,
-        timeout_seconds: 3600,
-        deadline_grace_seconds: 120,
-        kvm_resource: Some("devices.kubevirt.io/kvm".into()),
-        service_account: None,
-    }
-}
 
 fn settings() -> KubevirtSettings {
     KubevirtSettings {
         base_disk_claim: "img-kubevirt-base".into(),
-    }
-}
-
-fn job() -> ImageJob {
-    let mut job = ImageJob::new("nb", ImageJobSpec::default());
-    job.metadata.namespace = Some("team".into());
-    job.metadata.uid = Some("u-1".into());
-    job
-}
-
-fn description() -> JobDescription {
-    JobDescription {
-        version: JOB_DESCRIPTION_VERSION,
-        namespace: "team".into(),
-        name: "nb".into(),
-        uid: "u-1".into(),
-        legacy_id: "u-1".into(),
-        image_type: ImageType::Raw,
-        kickstart: "%packages\n%end\n".into(),
-        template: None,
-        base_disk: "base.qcow2".into(),
-        output_dir: "team/nb".into(),
-        timeout_seconds: 600,
-        cpus: 4,
-        memory_mib: 1024,
     }
 }
 

@@ -3,6 +3,8 @@
 //! the reconciler creates what these functions return.
 
 mod description;
+#[cfg(test)]
+mod fixtures;
 pub mod kubevirt;
 mod names;
 mod pod;

@@ -127,6 +127,85 @@ pub(super) fn command(config: &RunnerConfig, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// A container of the runner image running the runner command with `args`.
+pub(super) fn runner_container(
+    config: &RunnerConfig,
+    name: &str,
+    args: &[&str],
+    volume_mounts: Vec<VolumeMount>,
+    resources: Option<ResourceRequirements>,
+) -> Container {
+    Container {
+        name: name.to_owned(),
+        image: Some(config.image.clone()),
+        image_pull_policy: config.image_pull_policy.clone(),
+        command: Some(command(config, args)),
+        env: Some(vec![EnvVar {
+            name: "RUST_LOG".to_owned(),
+            value: Some("info".to_owned()),
+            ..Default::default()
+        }]),
+        volume_mounts: Some(volume_mounts),
+        resources,
+        // A runner that dies before writing its result still leaves the end of its log.
+        termination_message_policy: Some("FallbackToLogsOnError".to_owned()),
+        security_context: Some(restricted()),
+        ..Default::default()
+    }
+}
+
+/// A Pod of `job` around one container: never restarted, ended after `deadline_seconds`, no
+/// API token, locked down.
+pub(super) fn one_shot_pod(
+    job: &ImageJob,
+    name: String,
+    component: &str,
+    config: &RunnerConfig,
+    container: Container,
+    volumes: Vec<Volume>,
+    deadline_seconds: i64,
+) -> Pod {
+    Pod {
+        metadata: meta(job, name, component),
+        spec: Some(PodSpec {
+            restart_policy: Some("Never".to_owned()),
+            active_deadline_seconds: Some(deadline_seconds),
+            termination_grace_period_seconds: Some(30),
+            automount_service_account_token: Some(false),
+            service_account_name: config.service_account.clone(),
+            enable_service_links: Some(false),
+            security_context: Some(pod_security()),
+            containers: vec![container],
+            volumes: Some(volumes),
+            ..Default::default()
+        }),
+        status: None,
+    }
+}
+
+/// The job Secret as a volume (readable by the runner's user only).
+pub(super) fn job_secret_volume(job: &ImageJob) -> Volume {
+    Volume {
+        name: "job".to_owned(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(job_secret_name(&job.name_any())),
+            default_mode: Some(0o400),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A runner's `activeDeadlineSeconds`: the build timeout plus the grace to report.
+pub(super) fn run_deadline(description: &JobDescription, config: &RunnerConfig) -> i64 {
+    i64::try_from(
+        description
+            .timeout_seconds
+            .saturating_add(config.deadline_grace_seconds),
+    )
+    .unwrap_or(i64::MAX)
+}
+
 /// The runner Pod: `vm-runner run` with the job description, the base disk (read-only) and
 /// the images volume; `/dev/kvm` through `--kvm-resource` when the cluster offers it.
 pub fn runner_pod(job: &ImageJob, description: &JobDescription, config: &RunnerConfig) -> Pod {
@@ -144,78 +223,50 @@ pub fn runner_pod(job: &ImageJob, description: &JobDescription, config: &RunnerC
         requests.insert(kvm.clone(), Quantity("1".to_owned()));
         limits.insert(kvm.clone(), Quantity("1".to_owned()));
     }
-    let container = Container {
-        name: "runner".to_owned(),
-        image: Some(config.image.clone()),
-        image_pull_policy: config.image_pull_policy.clone(),
-        command: Some(command(
-            config,
-            &[
-                RUN_SUBCOMMAND,
-                "--job",
-                &job_file,
-                "--images",
-                IMAGES_MOUNT,
-                "--base",
-                BASE_DISK_MOUNT,
-                "--termination-log",
-                TERMINATION_MESSAGE_PATH,
-            ],
-        )),
-        env: Some(vec![EnvVar {
-            name: "RUST_LOG".to_owned(),
-            value: Some("info".to_owned()),
-            ..Default::default()
-        }]),
-        volume_mounts: Some(vec![
+    let container = runner_container(
+        config,
+        "runner",
+        &[
+            RUN_SUBCOMMAND,
+            "--job",
+            &job_file,
+            "--images",
+            IMAGES_MOUNT,
+            "--base",
+            BASE_DISK_MOUNT,
+            "--termination-log",
+            TERMINATION_MESSAGE_PATH,
+        ],
+        vec![
             mount("job", JOB_MOUNT, true),
             mount("images", IMAGES_MOUNT, false),
             mount("base", BASE_DISK_MOUNT, true),
-        ]),
-        resources: Some(ResourceRequirements {
+        ],
+        Some(ResourceRequirements {
             requests: Some(requests),
             limits: Some(limits),
             ..Default::default()
         }),
-        // A runner that dies before writing its result still leaves the end of its log.
-        termination_message_policy: Some("FallbackToLogsOnError".to_owned()),
-        security_context: Some(restricted()),
-        ..Default::default()
-    };
-    let node_selector =
-        (!job.spec.runner.node_selector.is_empty()).then(|| job.spec.runner.node_selector.clone());
-    Pod {
-        metadata: meta(job, runner_pod_name(&job.name_any()), component::RUNNER),
-        spec: Some(PodSpec {
-            restart_policy: Some("Never".to_owned()),
-            active_deadline_seconds: Some(
-                i64::try_from(description.timeout_seconds + config.deadline_grace_seconds)
-                    .unwrap_or(i64::MAX),
-            ),
-            termination_grace_period_seconds: Some(30),
-            automount_service_account_token: Some(false),
-            service_account_name: config.service_account.clone(),
-            enable_service_links: Some(false),
-            node_selector,
-            security_context: Some(pod_security()),
-            containers: vec![container],
-            volumes: Some(vec![
-                Volume {
-                    name: "job".to_owned(),
-                    secret: Some(SecretVolumeSource {
-                        secret_name: Some(job_secret_name(&job.name_any())),
-                        default_mode: Some(0o400),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                },
-                claim_volume("images", images_claim(job, config), false),
-                claim_volume("base", &config.base_disk_claim, true),
-            ]),
-            ..Default::default()
-        }),
-        status: None,
+    );
+    let mut pod = one_shot_pod(
+        job,
+        runner_pod_name(&job.name_any()),
+        component::RUNNER,
+        config,
+        container,
+        vec![
+            job_secret_volume(job),
+            claim_volume("images", images_claim(job, config), false),
+            claim_volume("base", &config.base_disk_claim, true),
+        ],
+        run_deadline(description, config),
+    );
+    if let Some(spec) = pod.spec.as_mut() {
+        if !job.spec.runner.node_selector.is_empty() {
+            spec.node_selector = Some(job.spec.runner.node_selector.clone());
+        }
     }
+    pod
 }
 
 /// The Pod that removes a deleted job's directory from the images volume
@@ -226,35 +277,22 @@ pub fn cleanup_pod(job: &ImageJob, config: &RunnerConfig) -> Pod {
         "{IMAGES_MOUNT}/{}",
         urls::job_dir(&namespace, &job.name_any())
     );
-    let container = Container {
-        name: "cleanup".to_owned(),
-        image: Some(config.image.clone()),
-        image_pull_policy: config.image_pull_policy.clone(),
-        command: Some(command(config, &[CLEAN_SUBCOMMAND, "--dir", &dir])),
-        volume_mounts: Some(vec![mount("images", IMAGES_MOUNT, false)]),
-        termination_message_policy: Some("FallbackToLogsOnError".to_owned()),
-        security_context: Some(restricted()),
-        ..Default::default()
-    };
-    Pod {
-        metadata: meta(job, cleanup_pod_name(&job.name_any()), component::CLEANUP),
-        spec: Some(PodSpec {
-            restart_policy: Some("Never".to_owned()),
-            active_deadline_seconds: Some(CLEANUP_DEADLINE_SECONDS),
-            automount_service_account_token: Some(false),
-            service_account_name: config.service_account.clone(),
-            enable_service_links: Some(false),
-            security_context: Some(pod_security()),
-            containers: vec![container],
-            volumes: Some(vec![claim_volume(
-                "images",
-                images_claim(job, config),
-                false,
-            )]),
-            ..Default::default()
-        }),
-        status: None,
-    }
+    let container = runner_container(
+        config,
+        "cleanup",
+        &[CLEAN_SUBCOMMAND, "--dir", &dir],
+        vec![mount("images", IMAGES_MOUNT, false)],
+        None,
+    );
+    one_shot_pod(
+        job,
+        cleanup_pod_name(&job.name_any()),
+        component::CLEANUP,
+        config,
+        container,
+        vec![claim_volume("images", images_claim(job, config), false)],
+        CLEANUP_DEADLINE_SECONDS,
+    )
 }
 
 #[cfg(test)]
