@@ -48,6 +48,9 @@ pub mod reasons {
     pub const RUNNER_LOST: &str = "RunnerLost";
     /// The build ran longer than its timeout.
     pub const TIMEOUT: &str = "Timeout";
+    /// `spec.runner.kind: kubevirt`, but the cluster does not serve KubeVirt's
+    /// VirtualMachineInstances.
+    pub const KUBEVIRT_UNAVAILABLE: &str = "KubevirtUnavailable";
     /// `spec.cancel` was set.
     pub const CANCELLED: &str = "Cancelled";
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use img_crd::{ImageJob, ImageJobSpec, KeyRef, KickstartFrom, Source, TemplateSource};
 use img_tests::kubectl::Kubectl;
+use kube::CustomResourceExt;
 use kube::core::cel::validate_cel;
 use serde::Deserialize as _;
 
@@ -39,6 +40,20 @@ fn the_committed_crd_matches_the_types() {
             "{path} is stale: run scripts/gen-crd and commit the result"
         );
     }
+}
+
+#[test]
+fn the_schema_is_structural() {
+    // The loopback server's CRD admission checks the real server's structural-schema rules
+    // (types everywhere, no $ref, junctors that only validate, metadata untouched, ...).
+    let mut crd = serde_json::to_value(ImageJob::crd()).unwrap();
+    img_tests::apiserver::crd::prepare(&mut crd).unwrap();
+    // And the check is not vacuous: the same schema with a `$ref` is refused.
+    let mut broken = serde_json::to_value(ImageJob::crd()).unwrap();
+    broken["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+        ["priority"] = serde_json::json!({"$ref": "#/definitions/Priority"});
+    let (field, _) = img_tests::apiserver::crd::prepare(&mut broken).unwrap_err();
+    assert!(field.ends_with("properties[priority].$ref"), "{field}");
 }
 
 #[tokio::test]

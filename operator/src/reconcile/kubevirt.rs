@@ -3,6 +3,7 @@
 //! job ends. Objects that exist already (an operator restart mid-start) are kept, and a key
 //! already in the Secret is reused so the VM and the driver always agree.
 
+use img_crd::conditions::reasons;
 use img_crd::runner::JobDescription;
 use img_crd::{ImageJob, RunnerKind};
 use k8s_openapi::api::core::v1::{Pod, Secret, Service};
@@ -11,6 +12,7 @@ use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 use ssh_key::{LineEnding, PrivateKey};
 
+use super::finish::ended_by_operator;
 use super::start::mark_running;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -72,7 +74,19 @@ pub(crate) async fn start(
     }
     let vmis: Api<DynamicObject> =
         Api::namespaced_with(ctx.client.clone(), &namespace, &vmi_api_resource());
-    create_once(&vmis, &objects.vmi, ctx, "VirtualMachineInstance").await?;
+    match create_once(&vmis, &objects.vmi, ctx, "VirtualMachineInstance").await {
+        // The API is not there at all: retrying will not help.
+        Err(Error::Kube(kube::Error::Api(e))) if e.code == 404 => {
+            return ended_by_operator(
+                job,
+                ctx,
+                reasons::KUBEVIRT_UNAVAILABLE,
+                "spec.runner.kind is kubevirt, but this cluster does not serve virtualmachineinstances.kubevirt.io (install KubeVirt, or use the qemu runner)".to_owned(),
+            )
+            .await;
+        }
+        other => other?,
+    }
     let services: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
     create_once(&services, &objects.service, ctx, "Service").await?;
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);

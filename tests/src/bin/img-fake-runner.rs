@@ -10,6 +10,7 @@
 //! # fake-runner: crash                                print to stderr and abort (no report)
 //! ```
 //!
+//! `drive` (the KubeVirt driver's subcommand) checks its key file and builds the same way.
 //! Every start, end and clean is appended to the `--record` file, so tests can check how
 //! many runners ran, how many at once, and in which order.
 
@@ -41,6 +42,19 @@ enum Command {
         images: PathBuf,
         #[arg(long)]
         base: PathBuf,
+        #[arg(long = "termination-log")]
+        termination_log: PathBuf,
+    },
+    /// Build a job in a KubeVirt VM reached over SSH (here: as `run` does, without a VM).
+    Drive {
+        #[arg(long)]
+        job: PathBuf,
+        #[arg(long = "ssh-host")]
+        ssh_host: String,
+        #[arg(long = "ssh-key")]
+        ssh_key: PathBuf,
+        #[arg(long)]
+        images: PathBuf,
         #[arg(long = "termination-log")]
         termination_log: PathBuf,
     },
@@ -78,6 +92,18 @@ fn main() -> anyhow::Result<()> {
             base: _,
             termination_log,
         } => run(&args.record, &job, &images, &termination_log),
+        Command::Drive {
+            job,
+            ssh_host,
+            ssh_key,
+            images,
+            termination_log,
+        } => {
+            // The key the operator made must be readable and the host named.
+            std::fs::read(&ssh_key)?;
+            record(&args.record, &format!("drive {ssh_host}"))?;
+            run(&args.record, &job, &images, &termination_log)
+        }
     }
 }
 

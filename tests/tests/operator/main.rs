@@ -10,6 +10,7 @@ mod support;
 mod env;
 mod invalid;
 mod kubectl;
+mod kubevirt;
 mod lifecycle;
 mod queue;
 mod replicas;

@@ -157,3 +157,46 @@ async fn namespaces_take_turns_and_keep_their_own_limit() {
     assert_eq!(most_at_once(&records, "team-a/"), 1, "{records:?}");
     assert_eq!(most_at_once(&records, "team-b/"), 1, "{records:?}");
 }
+
+#[tokio::test]
+async fn positions_close_up_when_jobs_leave_the_queue() {
+    let env = Env::start().await;
+    let _operator = env.operator(&["--max-running", "1"]).await;
+    env.create("default", "running", spec("hang")).await;
+    env.wait_phase("default", "running", Phase::Running).await;
+    for n in ["b", "c", "d"] {
+        env.create("default", n, spec("succeed")).await;
+    }
+    let positions = || async {
+        let mut got = Vec::new();
+        for n in ["b", "c", "d"] {
+            let job = env.jobs("default").get_opt(n).await.unwrap();
+            got.push(job.and_then(|j| j.status.and_then(|s| s.queue_position)));
+        }
+        got
+    };
+    let until = |want: [Option<u32>; 3]| {
+        let positions = &positions;
+        crate::support::eventually(30, move || async move {
+            (positions().await == want).then_some(())
+        })
+    };
+    until([Some(1), Some(2), Some(3)]).await;
+    env.jobs("default")
+        .delete("c", &kube::api::DeleteParams::default())
+        .await
+        .unwrap();
+    until([Some(1), None, Some(2)]).await;
+    let cancel = kube::api::Patch::Merge(serde_json::json!({"spec": {"cancel": true}}));
+    env.jobs("default")
+        .patch("b", &kube::api::PatchParams::default(), &cancel)
+        .await
+        .unwrap();
+    until([None, None, Some(1)]).await;
+    // The running job finishing (cancelled here) lets the last one start.
+    env.jobs("default")
+        .patch("running", &kube::api::PatchParams::default(), &cancel)
+        .await
+        .unwrap();
+    env.wait_phase("default", "d", Phase::Succeeded).await;
+}

@@ -1,0 +1,103 @@
+//! The KubeVirt runner's wiring: with KubeVirt's VirtualMachineInstance API present (its CRD,
+//! as far as the loopback server can serve it), a kubevirt job gets its VM, SSH Service, key
+//! and driver Pod, and the VM goes when the job ends; without it, the job fails saying so.
+
+use img_crd::conditions::reasons;
+use img_crd::{Phase, RunnerKind};
+use k8s_openapi::api::core::v1::{Secret, Service};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ApiResource, DynamicObject, PostParams};
+use kube::core::GroupVersionKind;
+
+use crate::env::{Env, spec};
+
+fn vmi_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("kubevirt.io", "v1", "VirtualMachineInstance"),
+        "virtualmachineinstances",
+    )
+}
+
+async fn install_kubevirt_api(env: &Env) {
+    let crd: CustomResourceDefinition = serde_json::from_value(serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "virtualmachineinstances.kubevirt.io"},
+        "spec": {
+            "group": "kubevirt.io",
+            "scope": "Namespaced",
+            "names": {"plural": "virtualmachineinstances", "singular": "virtualmachineinstance",
+                      "kind": "VirtualMachineInstance", "shortNames": ["vmi"]},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object",
+                    "x-kubernetes-preserve-unknown-fields": true}}}]
+        }
+    }))
+    .unwrap();
+    Api::<CustomResourceDefinition>::all(env.client.clone())
+        .create(&PostParams::default(), &crd)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_kubevirt_job_gets_its_vm_service_key_and_driver_and_the_vm_goes_when_it_ends() {
+    let env = Env::start().await;
+    install_kubevirt_api(&env).await;
+    let _operator = env.operator(&[]).await;
+    let gate = env.path("go");
+    let mut s = spec(&format!("succeed wait-for={}", gate.display()));
+    s.runner.kind = RunnerKind::Kubevirt;
+    s.runner.cpus = Some(3);
+    let job = env.create("default", "vm", s).await;
+    env.wait_phase("default", "vm", Phase::Running).await;
+
+    let vmis: Api<DynamicObject> =
+        Api::namespaced_with(env.client.clone(), "default", &vmi_resource());
+    let vmi = vmis.get("vm-vm").await.unwrap();
+    assert_eq!(vmi.data["spec"]["domain"]["cpu"]["cores"], 3);
+    let owner = &vmi.metadata.owner_references.as_ref().unwrap()[0];
+    assert_eq!(owner.uid, job.metadata.uid.clone().unwrap());
+    let services: Api<Service> = Api::namespaced(env.client.clone(), "default");
+    let svc = services.get("vm-ssh").await.unwrap();
+    assert_eq!(svc.spec.unwrap().ports.unwrap()[0].port, 22);
+    let secrets: Api<Secret> = Api::namespaced(env.client.clone(), "default");
+    let data = secrets.get("vm-job").await.unwrap().data.unwrap();
+    assert!(data.contains_key("job.json") && data.contains_key("id_ed25519"));
+
+    std::fs::write(&gate, "").unwrap();
+    env.wait_phase("default", "vm", Phase::Succeeded).await;
+    assert!(
+        env.records()
+            .iter()
+            .any(|l| l == "drive vm-ssh.default.svc"),
+        "{:?}",
+        env.records()
+    );
+    crate::support::eventually(30, || {
+        let vmis = vmis.clone();
+        async move { vmis.get_opt("vm-vm").await.unwrap().is_none().then_some(()) }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_kubevirt_job_without_kubevirt_fails_saying_so() {
+    let env = Env::start().await;
+    let _operator = env.operator(&[]).await;
+    let mut s = spec("succeed");
+    s.runner.kind = RunnerKind::Kubevirt;
+    env.create("default", "novm", s).await;
+    let job = env.wait_phase("default", "novm", Phase::Failed).await;
+    let status = job.status.unwrap();
+    assert_eq!(
+        status.reason.as_deref(),
+        Some(reasons::KUBEVIRT_UNAVAILABLE)
+    );
+    assert!(
+        status
+            .message
+            .unwrap()
+            .contains("virtualmachineinstances.kubevirt.io")
+    );
+}
