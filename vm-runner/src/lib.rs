@@ -1,3 +1,6 @@
-//! `vm-runner`: one image build end to end in a throw-away QEMU virtual machine.
-//!
-//! Laid out by the workspace issue; the runner arrives with its own issue.
+//! One image build end to end on one machine: clone the base disk copy-on-write, boot it in
+//! QEMU, drive it over SSH (kickstarter, then the image creator), collect the artifacts,
+//! tear everything down — and the image creator itself ([`creator`]), which the base disk
+//! carries as `mic`/`mic-image-creator`.
+
+pub mod creator;

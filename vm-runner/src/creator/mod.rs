@@ -1,0 +1,1 @@
+//! The image creator (work in progress).

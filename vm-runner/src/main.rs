@@ -1,0 +1,3 @@
+//! `vm-runner` (work in progress).
+
+fn main() {}
