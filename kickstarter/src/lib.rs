@@ -36,6 +36,7 @@ mod generate;
 pub mod index;
 pub mod ks;
 pub mod overlay;
+pub mod platform;
 pub mod render;
 pub mod yaml;
 

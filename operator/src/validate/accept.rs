@@ -6,13 +6,13 @@ use std::fmt::Write as _;
 use img_crd::conditions::reasons;
 use img_crd::runner::TemplateInput;
 use img_crd::{ImageJobSpec, ImageType, KickstartRecord, TemplateSource};
+use kickstarter::Dialect;
 use kickstarter::ks::{self, Limits, NoIncludes};
-use kickstarter::overlay::{Overlay, OverlayError};
-use kickstarter::{Dialect, MemFiles, Note, Options, Template, generate, load_repositories};
+use kickstarter::platform::{PlatformError, PlatformRequest, TemplateText, render_platform};
 use sha2::{Digest, Sha256};
 
+use super::Rejection;
 use super::fetch::SourceText;
-use super::{Rejection, fetch::CONFIGURATIONS_KEY, fetch::REPOSITORIES_KEY};
 
 /// How many kickstart errors a rejection message lists.
 const ERRORS_SHOWN: usize = 5;
@@ -161,7 +161,6 @@ fn render(
     builtin: bool,
     warnings: &mut Vec<String>,
 ) -> Result<(String, TemplateInput), Rejection> {
-    let invalid = |message: String| Rejection::new(reasons::INVALID_TEMPLATE, message);
     let dialect = match &wanted.dialect {
         Some(name) => name.parse::<Dialect>().map_err(|e| {
             Rejection::new(
@@ -172,129 +171,39 @@ fn render(
         None if builtin => kickstarter::example::DIALECT,
         None => Dialect::default(),
     };
-    if input.configurations.is_empty() {
-        return Err(invalid(format!("{origin} has no {CONFIGURATIONS_KEY}")));
-    }
-    let mut template = Template::parse(input.configurations.as_bytes(), CONFIGURATIONS_KEY)
-        .map_err(|e| invalid(format!("{origin}: {e}")))?;
-    let repos = if dialect.is_mer() {
-        Vec::new()
-    } else if input.repositories.is_empty() {
-        return Err(invalid(format!("{origin} has no {REPOSITORIES_KEY}")));
-    } else {
-        load_repositories(
-            input.repositories.as_bytes(),
-            REPOSITORIES_KEY,
-            &Default::default(),
-        )
-        .map_err(|e| invalid(format!("{origin}: {e}")))?
+    let text = TemplateText {
+        configurations: &input.configurations,
+        repositories: &input.repositories,
+        files: &input.files,
     };
-
-    let platform = wanted.platform.as_str();
-    let overlay = Overlay::parse(wanted.overlay.as_deref().unwrap_or_default()).map_err(|e| {
-        Rejection::new(
+    let request = PlatformRequest {
+        platform: &wanted.platform,
+        overlay: wanted.overlay.as_deref().unwrap_or_default(),
+        configuration: wanted.configuration.as_deref(),
+        dialect,
+        overlay_repos: &input.overlay_repos,
+    };
+    let rendered = render_platform(text, request).map_err(|e| match e {
+        PlatformError::Overlay(e) => Rejection::new(
             reasons::INVALID_OVERLAY,
             format!("spec.source.template.overlay: {e}"),
-        )
+        ),
+        PlatformError::UnknownPlatform(e) => Rejection::new(
+            reasons::UNKNOWN_PLATFORM,
+            format!("spec.source.template.platform: {e} in {origin}"),
+        ),
+        PlatformError::Configuration(m) => Rejection::new(
+            reasons::INVALID_TEMPLATE,
+            format!("spec.source.template.configuration: {origin}: {m}"),
+        ),
+        PlatformError::Template(m) => {
+            Rejection::new(reasons::INVALID_TEMPLATE, format!("{origin}: {m}"))
+        }
     })?;
-    let repos_to_add: &[String] = if overlay.is_empty() {
-        &[]
-    } else {
-        &input.overlay_repos
-    };
-    overlay
-        .apply(&mut template, platform, repos_to_add)
-        .map_err(|e| match e {
-            OverlayError::UnknownPlatform { .. } => Rejection::new(
-                reasons::UNKNOWN_PLATFORM,
-                format!("spec.source.template.platform: {e} in {origin}"),
-            ),
-            other => invalid(format!("{origin}: {other}")),
-        })?;
-
-    let configuration = choose_configuration(&template, wanted, origin)?;
-    let mut files = MemFiles::new();
-    for (path, text) in &input.files {
-        files
-            .insert(path, text.as_bytes())
-            .map_err(|e| invalid(format!("{origin}: {e}")))?;
-    }
-    let options = Options {
-        dialect,
-        only: Some(configuration.clone()),
-        ..Default::default()
-    };
-    let run = generate(&template, &repos, &files, &options)
-        .map_err(|e| invalid(format!("{origin}: {e}")))?;
-    warnings.extend(run.notes.iter().filter_map(|n| match n {
-        Note::Warning(w) => Some(format!("kickstarter: {w}")),
-        _ => None,
-    }));
-    let Some(output) = run.final_outputs().into_iter().next() else {
-        return Err(invalid(format!(
-            "{origin}: configuration {configuration:?} rendered no kickstart"
-        )));
-    };
-    let text = output.contents.clone();
-    input.configuration = configuration;
+    warnings.extend(rendered.warnings);
+    input.configuration = rendered.configuration;
     input.dialect = dialect.name().to_owned();
-    Ok((text, input))
-}
-
-/// The `FileName` of the configuration to render: the one the spec names (by FileName or
-/// Name), or the only one whose `Platform` is the wanted platform.
-fn choose_configuration(
-    template: &Template,
-    wanted: &TemplateSource,
-    origin: &str,
-) -> Result<String, Rejection> {
-    let invalid = |message: String| Rejection::new(reasons::INVALID_TEMPLATE, message);
-    let entries = template
-        .configurations()
-        .map_err(|e| invalid(format!("{origin}: {e}")))?;
-    let key = |entry: &kickstarter::config::Entry, k: &str| {
-        entry.map.get(k).and_then(|n| n.value.template_str())
-    };
-    let file_names = |list: &[&kickstarter::config::Entry]| {
-        list.iter()
-            .filter_map(|e| key(e, "FileName"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if let Some(name) = &wanted.configuration {
-        let found = entries.iter().find(|e| {
-            key(e, "FileName").as_deref() == Some(name) || key(e, "Name").as_deref() == Some(name)
-        });
-        return match found.and_then(|e| key(e, "FileName")) {
-            Some(file_name) => Ok(file_name),
-            None => Err(invalid(format!(
-                "spec.source.template.configuration: {origin} has no configuration named {name:?} (available: {})",
-                file_names(&entries.iter().collect::<Vec<_>>())
-            ))),
-        };
-    }
-    let candidates: Vec<_> = entries
-        .iter()
-        .filter(|e| key(e, "Platform").as_deref() == Some(wanted.platform.as_str()))
-        .collect();
-    match candidates.as_slice() {
-        [one] => key(one, "FileName").ok_or_else(|| {
-            invalid(format!(
-                "{origin}: the configuration of platform {:?} has no FileName",
-                wanted.platform
-            ))
-        }),
-        [] => Err(invalid(format!(
-            "{origin}: no configuration builds platform {:?}; name one in spec.source.template.configuration",
-            wanted.platform
-        ))),
-        many => Err(invalid(format!(
-            "spec.source.template.configuration: platform {:?} has {} configurations in {origin} ({}); name one",
-            wanted.platform,
-            many.len(),
-            file_names(many)
-        ))),
-    }
+    Ok((rendered.kickstart, input))
 }
 
 #[cfg(test)]

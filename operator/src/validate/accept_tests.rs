@@ -141,7 +141,11 @@ fn template_problems_are_named() {
     }
     let r = accept(&template_spec("MINIMAL", None), missing, &[]).unwrap_err();
     assert_eq!(r.reason, reasons::INVALID_TEMPLATE);
-    assert!(r.message.ends_with("has no repos.yaml"), "{}", r.message);
+    assert!(
+        r.message.ends_with("there is no repos.yaml"),
+        "{}",
+        r.message
+    );
 
     let mut broken = builtin_template();
     if let SourceText::Template { configurations, .. } = &mut broken {
