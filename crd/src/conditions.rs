@@ -40,6 +40,10 @@ pub mod reasons {
     pub const IMAGE_BUILT: &str = "ImageBuilt";
     /// The runner reported a failed build.
     pub const BUILD_FAILED: &str = "BuildFailed";
+    /// The build VM could not be cloned, booted or reached, or it died during the build.
+    pub const VM_FAILED: &str = "VmFailed";
+    /// The runner could not use its job description or paths.
+    pub const INVALID_JOB: &str = "InvalidJob";
     /// The runner ended without a readable result (a crash, a signal).
     pub const RUNNER_CRASHED: &str = "RunnerCrashed";
     /// The runner was killed for using too much memory.
