@@ -43,3 +43,50 @@ python_venv() {
     export IMG_TEST_PYTHON="$venv/bin/python"
     export IMG_KUBECTL="$venv/bin/kubectl"
 }
+
+# vm_tools: QEMU 7.2 (it ships virtiofsd), qemu-img, and what the base disk recipe and the
+# image creator use on this machine. Debian bookworm's QEMU needs bookworm's qemu-utils: a
+# newer one from backports breaks qemu-system-common, so it is replaced by bookworm's.
+vm_tools() {
+    local need=()
+    [ -x /usr/bin/qemu-system-x86_64 ] && [ -x /usr/lib/qemu/virtiofsd ] \
+        || need+=(qemu-system-x86 qemu-utils/bookworm)
+    local pkg
+    for pkg in mmdebstrap extlinux syslinux-common isolinux xorriso squashfs-tools fdisk \
+        e2fsprogs dosfstools binutils; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || need+=("$pkg")
+    done
+    [ "${#need[@]}" -eq 0 ] && return 0
+    log "installing Debian packages: ${need[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        --allow-downgrades "${need[@]}" >/dev/null
+}
+
+# base_disk PROFILE: builds (or reuses) the runner's base disk with this checkout's
+# vm-runner, img-creator and kickstarter built in PROFILE (dev or release), and exports
+# IMG_BASE_DIR. The Debian root file system is cached in $IMG_CACHE/rootfs; the disk is
+# rebuilt only when the binaries or the recipe change.
+base_disk() {
+    local profile="${1:-dev}" dir flag=""
+    [ "$profile" = release ] && flag="--release"
+    vm_tools
+    log "building vm-runner, img-creator and kickstarter ($profile)"
+    cargo build --locked -q $flag -p img-vm-runner -p kickstarter --bins
+    [ "$profile" = dev ] && dir=debug || dir=release
+    local bins=("$CARGO_TARGET_DIR/$dir/vm-runner" "$CARGO_TARGET_DIR/$dir/img-creator"
+        "$CARGO_TARGET_DIR/$dir/kickstarter")
+    local key
+    key="$(cat "${bins[@]}" "$IMG_ROOT/vm-runner/base-disk/build" "$IMG_ROOT/vm-runner/base-disk/img-init" \
+        | sha256sum | cut -c1-16)"
+    export IMG_BASE_DIR="$IMG_CACHE/base-disk/$profile"
+    if [ "$(cat "$IMG_BASE_DIR/.key" 2>/dev/null)" != "$key" ]; then
+        log "building the base disk in $IMG_BASE_DIR"
+        IMG_ROOTFS_CACHE="$IMG_CACHE/rootfs" \
+            "$IMG_ROOT/vm-runner/base-disk/build" "$IMG_BASE_DIR" "${bins[@]}"
+        echo "$key" > "$IMG_BASE_DIR/.key"
+    fi
+}
