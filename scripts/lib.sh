@@ -52,7 +52,7 @@ vm_tools() {
     [ -x /usr/bin/qemu-system-x86_64 ] && [ -x /usr/lib/qemu/virtiofsd ] \
         || need+=(qemu-system-x86 qemu-utils/bookworm)
     local pkg
-    for pkg in mmdebstrap extlinux syslinux-common isolinux xorriso squashfs-tools fdisk \
+    for pkg in mmdebstrap extlinux syslinux syslinux-common mtools isolinux xorriso squashfs-tools fdisk \
         e2fsprogs dosfstools binutils; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
             || need+=("$pkg")

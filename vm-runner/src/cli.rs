@@ -1,5 +1,6 @@
 //! The `vm-runner` command line: `run` (a runner Pod's job), `build` (one image on this
-//! machine), `clean`, `guest-kickstarter` (inside the VM). `main.rs` parses and calls [`main`].
+//! machine), `clean`, `guest-kickstarter` (inside the VM), `boot-check` (boot a built
+//! image). `main.rs` parses and calls [`main`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +8,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use img_crd::conditions::reasons;
 use img_crd::runner::{JobDescription, Outcome, RunResult};
-use tokio::sync::watch;
 
 use crate::local::{LocalJob, local_job};
 use crate::run::{RunPaths, publish, run_job};
@@ -66,6 +66,8 @@ pub enum Command {
     },
     /// Inside the VM: render a template job's kickstart with kickstarter.
     GuestKickstarter(GuestKickstarter),
+    /// Boot a built image in QEMU and wait for a text on its serial console.
+    BootCheck(crate::bootcheck::BootCheck),
 }
 
 /// `guest-kickstarter` arguments.
@@ -77,27 +79,6 @@ pub struct GuestKickstarter {
     /// Where to write the kickstart.
     #[arg(long)]
     pub output: PathBuf,
-}
-
-/// Stops the run on SIGTERM or SIGINT (the runner Pod's deletion, Ctrl-C).
-fn cancel_on_signals() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        tracing::warn!("asked to stop: tearing the VM down");
-        let _ = tx.send(true);
-    });
-    rx
 }
 
 fn exit_for(result: &RunResult) -> ExitCode {
@@ -146,7 +127,7 @@ pub async fn main(cli: Cli) -> ExitCode {
                 eprintln!("vm-runner: {e}");
                 return ExitCode::from(2);
             }
-            let result = run_job(&description, &paths, &settings, cancel_on_signals()).await;
+            let result = run_job(&description, &paths, &settings, crate::signals::cancel_on_signals()).await;
             exit_for(&result)
         }
         Command::Build { job, settings } => {
@@ -167,7 +148,7 @@ pub async fn main(cli: Cli) -> ExitCode {
                 description.name,
                 paths.images.display()
             );
-            let result = run_job(&description, &paths, &settings, cancel_on_signals()).await;
+            let result = run_job(&description, &paths, &settings, crate::signals::cancel_on_signals()).await;
             print_summary(&result, &paths);
             exit_for(&result)
         }
@@ -182,6 +163,21 @@ pub async fn main(cli: Cli) -> ExitCode {
             }
             Err(e) => {
                 eprintln!("vm-runner: removing {}: {e}", dir.display());
+                ExitCode::FAILURE
+            }
+        },
+        Command::BootCheck(args) => match crate::bootcheck::boot_check(&args).await {
+            Ok(booted) => {
+                println!(
+                    "booted {} in {:.1} s: {}",
+                    args.image.display(),
+                    booted.seconds,
+                    booted.line
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("vm-runner: boot check of {}: {e}", args.image.display());
                 ExitCode::FAILURE
             }
         },

@@ -6,6 +6,7 @@
 pub mod accel;
 pub mod artifacts;
 pub mod basedisk;
+pub mod bootcheck;
 pub mod cli;
 pub mod command;
 pub mod creator;
@@ -15,6 +16,7 @@ pub mod overlay;
 pub mod run;
 pub mod settings;
 pub mod share;
+pub mod signals;
 pub mod ssh;
 pub mod stages;
 pub mod vm;

@@ -56,7 +56,9 @@ pub fn new_key() -> PrivateKey {
 }
 
 struct Verifier {
-    expected: PublicKey,
+    /// `None`: accept the first key offered (a KubeVirt VM, whose console the driver cannot
+    /// read).
+    expected: Option<PublicKey>,
 }
 
 impl client::Handler for Verifier {
@@ -66,11 +68,12 @@ impl client::Handler for Verifier {
         &mut self,
         server_public_key: &PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
-        Ok(match server_public_key {
-            PublicKeyOrCertificate::PublicKey { key, .. } => {
-                key.key_data() == self.expected.key_data()
+        Ok(match (server_public_key, &self.expected) {
+            (PublicKeyOrCertificate::PublicKey { key, .. }, Some(expected)) => {
+                key.key_data() == expected.key_data()
             }
-            PublicKeyOrCertificate::Certificate(_) => false,
+            (PublicKeyOrCertificate::PublicKey { .. }, None) => true,
+            (PublicKeyOrCertificate::Certificate(_), _) => false,
         })
     }
 }
@@ -89,6 +92,18 @@ pub async fn connect(
     timeout: Duration,
 ) -> Result<Guest, SshError> {
     let expected = PublicKey::from_openssh(host_key)?;
+    connect_to("127.0.0.1", port, key, Some(expected), timeout).await
+}
+
+/// Connects to `host:port` as root, trusting `expected` (or, when `None`, the first key the
+/// host offers); retries until `timeout`.
+pub async fn connect_to(
+    host: &str,
+    port: u16,
+    key: &PrivateKey,
+    expected: Option<PublicKey>,
+    timeout: Duration,
+) -> Result<Guest, SshError> {
     let config = Arc::new(client::Config {
         keepalive_interval: Some(Duration::from_secs(15)),
         keepalive_max: 8,
@@ -102,7 +117,7 @@ pub async fn connect(
         };
         match tokio::time::timeout_at(
             deadline,
-            client::connect(config.clone(), ("127.0.0.1", port), verifier),
+            client::connect(config.clone(), (host, port), verifier),
         )
         .await
         {

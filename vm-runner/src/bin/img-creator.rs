@@ -1,4 +1,6 @@
-//! `img-creator` (installed as `mic` and `mic-image-creator`): builds OS images from a
-//! kickstart (work in progress).
+//! `img-creator` (installed as `mic` and `mic-image-creator` too): builds OS images from a
+//! kickstart with mic's or mic2's command line. See `img_vm_runner::creator`.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    img_vm_runner::creator::main()
+}
