@@ -21,6 +21,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../templates/example/custom/scripts/cleanup.post"),
     ),
     (
+        "custom/scripts/announce.post",
+        include_str!("../templates/example/custom/scripts/announce.post"),
+    ),
+    (
         "custom/scripts/buildname.nochroot",
         include_str!("../templates/example/custom/scripts/buildname.nochroot"),
     ),
@@ -69,9 +73,11 @@ mod tests {
         let ks = &run.outputs[0].contents;
         assert!(ks.starts_with("# -*-mic2-options-*- -f raw --arch=x86_64 -*-mic2-options-*-\n"));
         assert!(ks.contains(
-            "repo --name=base --baseurl=http://repo.example.org/img/1.0/base/x86_64/ \n"
+            "repo --name=base --baseurl=http://deb.debian.org/debian/dists/bookworm/ \n"
         ));
         assert!(ks.contains("%post\n# Keep the image small"));
+        assert!(ks.contains("systemctl enable img-announce.service\n"));
+        assert!(ks.contains("\nkernel-virtual\n"));
         assert!(
             run.notes
                 .iter()

@@ -246,6 +246,8 @@ fn example_job(base_dir: &Path, dir: &Path) {
             "--example",
             "--platform",
             "MINIMAL",
+            "--overlay",
+            "less,-nano",
             "--type",
             "raw",
             "--out",

@@ -1,7 +1,7 @@
 //! Choosing KVM or TCG. `/dev/kvm` can exist, open, and still not run a guest (nested
 //! virtualisation without the CPU features, as on the machines this project is built on), so
 //! `auto` boots the base kernel under KVM once, without a disk, and uses KVM only if the
-//! kernel writes to the serial console within a few seconds.
+//! kernel boots to its end (a panic for want of a root disk) within seconds.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -13,9 +13,12 @@ use tokio::sync::OnceCell;
 
 use crate::settings::Accel;
 
-/// How long the probe waits for the kernel's first console output under KVM (it takes well
-/// under a second where KVM works).
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the probe waits for the kernel to finish booting under KVM (about a second where
+/// KVM works).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Console text that only a kernel which booted to the end prints.
+const BOOT_END: &[&str] = &["VFS: Unable to mount root", "Kernel panic", "Run /init"];
 
 static PROBED: OnceCell<bool> = OnceCell::const_new();
 
@@ -67,10 +70,26 @@ async fn kvm_works(qemu: &Path, kernel: &Path) -> bool {
     let Some(mut out) = child.stdout.take() else {
         return false;
     };
-    let mut byte = [0u8; 1];
+    // The real-mode setup code prints (`Probing EDD`) even where the kernel proper then
+    // hangs, so only the end of the kernel's boot counts: with no disk it panics mounting
+    // the root filesystem.
+    let reached_the_end = async {
+        let mut seen = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match out.read(&mut chunk).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => seen.extend_from_slice(&chunk[..n]),
+            }
+            let text = String::from_utf8_lossy(&seen);
+            if BOOT_END.iter().any(|m| text.contains(m)) {
+                return true;
+            }
+        }
+    };
     let works = matches!(
-        tokio::time::timeout(PROBE_TIMEOUT, out.read(&mut byte)).await,
-        Ok(Ok(1))
+        tokio::time::timeout(PROBE_TIMEOUT, reached_the_end).await,
+        Ok(true)
     );
     let _ = child.kill().await;
     tracing::info!(kvm = works, "probed KVM");

@@ -84,7 +84,15 @@ pub async fn boot_check(args: &BootCheck) -> Result<Booted, String> {
     let started = Instant::now();
     let mut child = Command::new(&args.qemu)
         .args(["-accel", &args.accel, "-nodefaults", "-display", "none"])
-        .args(["-monitor", "none", "-serial", "stdio", "-no-reboot", "-nic", "none"])
+        .args([
+            "-monitor",
+            "none",
+            "-serial",
+            "stdio",
+            "-no-reboot",
+            "-nic",
+            "none",
+        ])
         .args(["-m", &args.memory_mib.to_string(), "-vga", "none"])
         .args(&drive)
         .stdin(Stdio::null())
@@ -95,9 +103,7 @@ pub async fn boot_check(args: &BootCheck) -> Result<Booted, String> {
         .map_err(|e| format!("cannot start {}: {e}", args.qemu.display()))?;
     let stdout = child.stdout.take().ok_or("QEMU has no output")?;
     let mut log = match &args.console_log {
-        Some(p) => Some(
-            std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
-        ),
+        Some(p) => Some(std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
     let mut reader = BufReader::new(stdout);

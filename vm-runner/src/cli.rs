@@ -1,4 +1,5 @@
-//! The `vm-runner` command line: `run` (a runner Pod's job), `build` (one image on this
+//! The `vm-runner` command line: `run` (a runner Pod's job), `drive` (a KubeVirt driver
+//! Pod's job), `build` (one image on this
 //! machine), `clean`, `guest-kickstarter` (inside the VM), `boot-check` (boot a built
 //! image). `main.rs` parses and calls [`main`].
 
@@ -10,7 +11,7 @@ use img_crd::conditions::reasons;
 use img_crd::runner::{JobDescription, Outcome, RunResult};
 
 use crate::local::{LocalJob, local_job};
-use crate::run::{RunPaths, publish, run_job};
+use crate::run::{RemoteVm, RunPaths, publish, run_job};
 use crate::settings::Settings;
 
 /// Runs image builds in throw-away QEMU virtual machines.
@@ -42,6 +43,30 @@ pub enum Command {
         /// The directory with the base disk.
         #[arg(long)]
         base: PathBuf,
+        /// Where Kubernetes reads the result.
+        #[arg(long = "termination-log")]
+        termination_log: Option<PathBuf>,
+        #[command(flatten)]
+        #[allow(missing_docs)]
+        settings: Settings,
+    },
+    /// Build the job of a KubeVirt driver Pod in the VM KubeVirt started, over SSH.
+    Drive {
+        /// The job description (JSON).
+        #[arg(long)]
+        job: PathBuf,
+        /// The VM's SSH host (its Service name).
+        #[arg(long = "ssh-host")]
+        ssh_host: String,
+        /// The VM's SSH port.
+        #[arg(long = "ssh-port", default_value_t = 22)]
+        ssh_port: u16,
+        /// The private key the VM's root accepts.
+        #[arg(long = "ssh-key")]
+        ssh_key: PathBuf,
+        /// The images directory, mounted at the same path in the VM.
+        #[arg(long)]
+        images: PathBuf,
         /// Where Kubernetes reads the result.
         #[arg(long = "termination-log")]
         termination_log: Option<PathBuf>,
@@ -102,33 +127,30 @@ pub async fn main(cli: Cli) -> ExitCode {
                 images,
                 base,
                 termination_log,
+                remote: None,
             };
-            let description = match read_job(&job) {
-                Ok(d) => d,
-                Err(message) => {
-                    let result = RunResult {
-                        outcome: Outcome::Failed,
-                        reason: Some(reasons::INVALID_JOB.to_owned()),
-                        message: Some(message),
-                        stages: Vec::new(),
-                        artifacts: Vec::new(),
-                        log: None,
-                        omitted_artifacts: 0,
-                    };
-                    eprintln!(
-                        "vm-runner: {}",
-                        result.message.as_deref().unwrap_or_default()
-                    );
-                    publish(&result, None, None, paths.termination_log.as_deref());
-                    return ExitCode::FAILURE;
-                }
+            run_described(&job, &paths, &settings).await
+        }
+        Command::Drive {
+            job,
+            ssh_host,
+            ssh_port,
+            ssh_key,
+            images,
+            termination_log,
+            settings,
+        } => {
+            let paths = RunPaths {
+                base: images.clone(),
+                images,
+                termination_log,
+                remote: Some(RemoteVm {
+                    host: ssh_host,
+                    port: ssh_port,
+                    key_file: ssh_key,
+                }),
             };
-            if let Err(e) = crate::command::check_template(&settings.creator) {
-                eprintln!("vm-runner: {e}");
-                return ExitCode::from(2);
-            }
-            let result = run_job(&description, &paths, &settings, crate::signals::cancel_on_signals()).await;
-            exit_for(&result)
+            run_described(&job, &paths, &settings).await
         }
         Command::Build { job, settings } => {
             if let Err(e) = crate::command::check_template(&settings.creator) {
@@ -148,7 +170,13 @@ pub async fn main(cli: Cli) -> ExitCode {
                 description.name,
                 paths.images.display()
             );
-            let result = run_job(&description, &paths, &settings, crate::signals::cancel_on_signals()).await;
+            let result = run_job(
+                &description,
+                &paths,
+                &settings,
+                crate::signals::cancel_on_signals(),
+            )
+            .await;
             print_summary(&result, &paths);
             exit_for(&result)
         }
@@ -196,6 +224,43 @@ pub async fn main(cli: Cli) -> ExitCode {
             }
         }
     }
+}
+
+/// `run` and `drive`: the job description from the operator, then the run; a description
+/// that cannot be read is reported like a failed run.
+async fn run_described(job: &std::path::Path, paths: &RunPaths, settings: &Settings) -> ExitCode {
+    let description = match read_job(job) {
+        Ok(d) => d,
+        Err(message) => {
+            let result = RunResult {
+                outcome: Outcome::Failed,
+                reason: Some(reasons::INVALID_JOB.to_owned()),
+                message: Some(message),
+                stages: Vec::new(),
+                artifacts: Vec::new(),
+                log: None,
+                omitted_artifacts: 0,
+            };
+            eprintln!(
+                "vm-runner: {}",
+                result.message.as_deref().unwrap_or_default()
+            );
+            publish(&result, None, None, paths.termination_log.as_deref());
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = crate::command::check_template(&settings.creator) {
+        eprintln!("vm-runner: {e}");
+        return ExitCode::from(2);
+    }
+    let result = run_job(
+        &description,
+        paths,
+        settings,
+        crate::signals::cancel_on_signals(),
+    )
+    .await;
+    exit_for(&result)
 }
 
 fn read_job(path: &std::path::Path) -> Result<JobDescription, String> {

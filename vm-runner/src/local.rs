@@ -214,6 +214,7 @@ pub fn local_job(job: &LocalJob) -> Result<(JobDescription, RunPaths), String> {
         images: job.out.clone(),
         base: job.base_dir.clone(),
         termination_log: None,
+        remote: None,
     };
     Ok((description, paths))
 }

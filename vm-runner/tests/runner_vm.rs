@@ -349,3 +349,119 @@ fn clean_removes_a_job_directory_and_accepts_a_missing_one() {
     assert!(!job.exists());
     assert!(clean(&job).status.success());
 }
+
+/// `vm-runner drive` against a VM it did not start (as in a KubeVirt driver Pod): this test
+/// plays KubeVirt — boots the base disk with the images directory shared at the same path —
+/// and the runner reaches it over SSH with the key it is given, builds, and powers it off.
+#[test]
+fn drive_builds_in_a_vm_it_did_not_start() {
+    let Some((_vm, w)) = vm() else { return };
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(drive_against_our_own_vm(&w));
+}
+
+async fn drive_against_our_own_vm(w: &World) {
+    use img_vm_runner::basedisk::BaseDisk;
+    use img_vm_runner::overlay::Overlay;
+    use img_vm_runner::share::{TAG, VirtioFs};
+    use img_vm_runner::vm::{Vm, VmConfig, free_port};
+    use img_vm_runner::{ssh, ssh::quote};
+
+    let images = w.dir.path().join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let base = BaseDisk::find(&w.base, "base.qcow2").unwrap();
+    let overlay = Overlay::create(
+        Path::new("qemu-img"),
+        &base.disk,
+        &w.work().join("vm.qcow2"),
+    )
+    .await
+    .unwrap();
+    let share = VirtioFs::start(Path::new("/usr/lib/qemu/virtiofsd"), &images, &w.work())
+        .await
+        .unwrap();
+    let key = ssh::new_key();
+    let key_file = w.dir.path().join("id_ed25519");
+    std::fs::write(
+        &key_file,
+        key.to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    let public = key.public_key().to_openssh().unwrap();
+    let port = free_port().unwrap();
+    let mut kubevirt = Vm::start(
+        Path::new("qemu-system-x86_64"),
+        &VmConfig {
+            accel: "tcg",
+            memory_mib: 1024,
+            cpus: 2,
+            base: &base,
+            disk: overlay.path(),
+            ssh_port: port,
+            ssh_public_key: &public,
+            share_socket: Some(share.socket()),
+        },
+    )
+    .unwrap();
+    let host_key = kubevirt.wait_ready(Duration::from_secs(120)).await.unwrap();
+    // KubeVirt's cloud-init mounts the images volume at the driver's path.
+    let guest = ssh::connect(port, &key, &host_key, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let dir = quote(&images.display().to_string());
+    guest
+        .check(&format!("mkdir -p {dir} && mount -t virtiofs {TAG} {dir}"))
+        .await
+        .unwrap();
+    guest.close().await;
+
+    let job = serde_json::json!({
+        "version": 1, "namespace": "ns", "name": "drv", "uid": "u-1", "legacyId": "42",
+        "imageType": "raw", "kickstart": "lang C\n%packages\n%end\n", "baseDisk": "base.qcow2",
+        "outputDir": "ns/drv", "timeoutSeconds": 600, "cpus": 2, "memoryMib": 1024
+    });
+    let job_file = w.dir.path().join("job.json");
+    std::fs::write(&job_file, job.to_string()).unwrap();
+    let termination = w.dir.path().join("termination-log");
+    let out = Command::new(RUNNER)
+        .args(["drive", "--job"])
+        .arg(&job_file)
+        .args(["--ssh-host", "127.0.0.1", "--ssh-port", &port.to_string()])
+        .arg("--ssh-key")
+        .arg(&key_file)
+        .arg("--images")
+        .arg(&images)
+        .arg("--termination-log")
+        .arg(&termination)
+        .args(["--creator", "cp {ks} {outdir}/{name}.raw"])
+        .output()
+        .unwrap();
+    let result: RunResult = serde_json::from_slice(&std::fs::read(&termination).unwrap()).unwrap();
+    assert_eq!(
+        result.outcome,
+        Outcome::Succeeded,
+        "{:?} {}",
+        result.message,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        result.stages[0].outcome,
+        Some(img_crd::StageOutcome::Skipped)
+    );
+    assert_eq!(result.artifacts[0].name, "drv.raw");
+    let copied = std::fs::read_to_string(images.join("ns/drv/drv.raw")).unwrap();
+    assert_eq!(copied, "lang C\n%packages\n%end\n");
+    // The driver powered the VM off when it was done.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while kubevirt.exit_status().is_none() {
+        assert!(Instant::now() < deadline, "the VM is still running");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    kubevirt.stop(Duration::from_secs(1)).await;
+    share.stop().await;
+    drop(overlay);
+}

@@ -14,17 +14,29 @@ const ISOLINUX_BIN: &str = "/usr/lib/ISOLINUX/isolinux.bin";
 const ISOHYBRID_MBR: &str = "/usr/lib/ISOLINUX/isohdpfx.bin";
 const LDLINUX_C32: &str = "/usr/lib/syslinux/modules/bios/ldlinux.c32";
 
-/// Builds the hybrid ISO `out` from `root`, booting `kernel` and `initrd`.
-pub async fn build_iso(
-    run: &Runner,
-    root: &Path,
-    kernel: &Path,
-    initrd: &Path,
-    work: &Path,
-    volume: &str,
-    bootloader: &Bootloader,
-    out: &Path,
-) -> Result<()> {
+/// What goes on a live ISO.
+pub struct Iso<'a> {
+    /// The root filesystem.
+    pub root: &'a Path,
+    /// The kernel to boot.
+    pub kernel: &'a Path,
+    /// Its initrd (with live-boot in it).
+    pub initrd: &'a Path,
+    /// The ISO volume id ([`volume_id`]).
+    pub volume: &'a str,
+    /// Timeout and kernel command line.
+    pub bootloader: &'a Bootloader,
+}
+
+/// Builds the hybrid ISO `out`, staging its files in `work`.
+pub async fn build_iso(run: &Runner, iso: &Iso<'_>, work: &Path, out: &Path) -> Result<()> {
+    let Iso {
+        root,
+        kernel,
+        initrd,
+        volume,
+        bootloader,
+    } = *iso;
     let stage = work.join("iso");
     fs::create_dir_all(stage.join("live"))?;
     fs::create_dir_all(stage.join("isolinux"))?;

@@ -276,31 +276,28 @@ async fn build(
                 "usbimg"
             };
             let iso = out.add(dest.join(format!("{name}.{ext}")));
-            live::build_iso(
-                run,
-                &root,
-                vmlinuz,
+            let volume = live::volume_id(name);
+            let spec = live::Iso {
+                root: &root,
+                kernel: vmlinuz,
                 initrd,
-                work,
-                &live::volume_id(name),
-                &recipe.bootloader,
-                &iso,
-            )
-            .await?;
+                volume: &volume,
+                bootloader: &recipe.bootloader,
+            };
+            live::build_iso(run, &spec, work, &iso).await?;
         }
         Format::Loop | Format::Raw | Format::Qcow2 | Format::Vdi | Format::Vmdk => {
-            disks(
+            let job = DiskJob {
                 run,
                 recipe,
                 format,
                 naming,
                 work,
-                &root,
-                &layout,
-                kernel.as_ref(),
-                &mut out,
-            )
-            .await?;
+                root: &root,
+                layout: &layout,
+                kernel: kernel.as_ref(),
+            };
+            disks(&job, &mut out).await?;
         }
     }
     if let Some(pack) = &req.pack_to {
@@ -321,18 +318,30 @@ async fn build(
     Ok(out.keep())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn disks(
-    run: &Runner,
-    recipe: &Recipe,
+/// What the disk formats (`loop`, `raw` and its conversions) are made from.
+struct DiskJob<'a> {
+    run: &'a Runner,
+    recipe: &'a Recipe,
     format: Format,
-    naming: &Naming,
-    work: &Path,
-    root: &Path,
-    layout: &Layout,
-    kernel: Option<&(String, PathBuf, PathBuf)>,
-    out: &mut Outputs,
-) -> Result<()> {
+    naming: &'a Naming,
+    work: &'a Path,
+    root: &'a Path,
+    layout: &'a Layout,
+    /// (version, vmlinuz, initrd) for bootable formats.
+    kernel: Option<&'a (String, PathBuf, PathBuf)>,
+}
+
+async fn disks(job: &DiskJob<'_>, out: &mut Outputs) -> Result<()> {
+    let DiskJob {
+        run,
+        recipe,
+        format,
+        naming,
+        work,
+        root,
+        layout,
+        kernel,
+    } = *job;
     let console = run.console();
     let dest = &naming.destdir;
     let name = &naming.name;

@@ -201,7 +201,7 @@ mod tests {
         assert!(!a.exists());
         let mut o = Outputs::new();
         fs::write(o.add(a.clone()), "x").expect("write");
-        assert_eq!(o.keep(), [a.clone()]);
+        assert_eq!(o.keep(), std::slice::from_ref(&a));
         assert!(a.exists());
     }
 

@@ -213,4 +213,3 @@ async fn read_all(mut reader: impl AsyncRead + Unpin) -> std::io::Result<Vec<u8>
     tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut out).await?;
     Ok(out)
 }
-

@@ -16,7 +16,7 @@ use img_crd::{Stage, StageOutcome};
 use tokio::sync::watch;
 
 pub use outcome::{Failure, publish};
-pub use paths::{RunPaths, is_plain_name, output_dir};
+pub use paths::{RemoteVm, RunPaths, is_plain_name, output_dir};
 use session::Session;
 use steps::{Context, run_stages, stage_name};
 
@@ -94,6 +94,7 @@ pub async fn run_job(
             settings,
             base_dir: &paths.base,
             out_dir: &out_dir,
+            remote: paths.remote.as_ref(),
             log: &log,
             stages: &mut stages,
             session: &mut session,

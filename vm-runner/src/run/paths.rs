@@ -3,15 +3,31 @@
 
 use std::path::{Component, Path, PathBuf};
 
-/// The run's directories (arguments of `vm-runner run`).
+/// Where a run happens: its directories (arguments of `vm-runner run`), and for
+/// `vm-runner drive` the VM someone else started.
 #[derive(Debug, Clone)]
 pub struct RunPaths {
     /// The images volume (`--images`).
     pub images: PathBuf,
-    /// The base-disk volume (`--base`).
+    /// The base-disk volume (`--base`); unused when driving a remote VM.
     pub base: PathBuf,
     /// Where to write the result for Kubernetes (`--termination-log`), if anywhere.
     pub termination_log: Option<PathBuf>,
+    /// A running VM to drive instead of booting one (`vm-runner drive`, KubeVirt).
+    pub remote: Option<RemoteVm>,
+}
+
+/// A VM the runner did not start (KubeVirt's): reached over SSH, with the images volume
+/// mounted in it at the same path as `--images` here, so the creator writes straight into
+/// the job's output directory.
+#[derive(Debug, Clone)]
+pub struct RemoteVm {
+    /// Host name or address of its sshd.
+    pub host: String,
+    /// Its sshd's port (22 for KubeVirt's Service).
+    pub port: u16,
+    /// The private key its root account accepts (OpenSSH format).
+    pub key_file: PathBuf,
 }
 
 /// `images/relative`, refusing anything that leaves `images`.

@@ -12,6 +12,7 @@ use img_crd::runner::JobDescription;
 use img_crd::{Stage, StageOutcome};
 
 use super::outcome::Failure;
+use super::paths::RemoteVm;
 use super::session::Session;
 use crate::basedisk::BaseDisk;
 use crate::command::{CreatorArgs, expand, shell_line};
@@ -39,6 +40,7 @@ pub(crate) struct Context<'a> {
     pub(crate) settings: &'a Settings,
     pub(crate) base_dir: &'a Path,
     pub(crate) out_dir: &'a Path,
+    pub(crate) remote: Option<&'a RemoteVm>,
     pub(crate) log: &'a JobLog,
     pub(crate) stages: &'a mut Stages,
     pub(crate) session: &'a mut Session,
@@ -93,8 +95,16 @@ pub(crate) async fn run_stages(cx: &mut Context<'_>) -> Result<BTreeSet<String>,
             format!("{}: {e}", cx.out_dir.display()),
         )
     })?;
-    let base = stage(cx, Stage::Clone, clone).await?;
-    stage(cx, Stage::Boot, async |cx| boot(cx, &base).await).await?;
+    if let Some(remote) = cx.remote {
+        cx.stages.skip(
+            Stage::Clone,
+            "the VM was started by KubeVirt from its own disk",
+        );
+        stage(cx, Stage::Boot, async |cx| reach(cx, remote).await).await?;
+    } else {
+        let base = stage(cx, Stage::Clone, clone).await?;
+        stage(cx, Stage::Boot, async |cx| boot(cx, &base).await).await?;
+    }
     if cx.job.template.is_some() {
         stage(cx, Stage::Kickstarter, kickstarter).await?;
     } else {
@@ -213,6 +223,54 @@ async fn boot(cx: &mut Context<'_>, base: &BaseDisk) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Waits for a VM someone else started (KubeVirt) to accept SSH. Its host key cannot be
+/// read from a console here, so the first key it offers is trusted; the Service name only
+/// reaches this job's VM.
+async fn reach(cx: &mut Context<'_>, remote: &RemoteVm) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(&remote.key_file)
+        .map_err(|e| vm_failed(format!("{}: {e}", remote.key_file.display())))?;
+    let key = russh::keys::PrivateKey::from_openssh(&text)
+        .map_err(|e| vm_failed(format!("{}: {e}", remote.key_file.display())))?;
+    let started = Instant::now();
+    let guest = ssh::connect_to(
+        &remote.host,
+        remote.port,
+        &key,
+        None,
+        cx.settings.boot_timeout(),
+    )
+    .await
+    .map_err(|e| vm_failed(e.to_string()))?;
+    cx.log.line(&format!(
+        "VM {} reachable over SSH after {:.1} s",
+        remote.host,
+        started.elapsed().as_secs_f64()
+    ));
+    let setup = format!(
+        "mkdir -p {} && test -d {}",
+        quote(GUEST_DIR),
+        quote(&cx.out_dir.display().to_string())
+    );
+    guest.check(&setup).await.map_err(|e| {
+        vm_failed(format!(
+            "the VM does not see the images volume at {}: {e}",
+            cx.out_dir.display()
+        ))
+    })?;
+    cx.session.guest = Some(guest);
+    Ok(())
+}
+
+/// The guest's output directory when it writes straight into the job's output directory
+/// (a virtio-fs share, or a KubeVirt VM with the images volume), else `None`.
+fn shared_outdir(cx: &Context<'_>) -> Option<String> {
+    if cx.remote.is_some() {
+        Some(cx.out_dir.display().to_string())
+    } else {
+        cx.session.share.as_ref().map(|_| GUEST_SHARE.to_owned())
+    }
+}
+
 /// Runs `command` in the guest with its output in the log; the exit and a failure message.
 async fn logged(cx: &mut Context<'_>, command: &str) -> Result<ssh::Exit, Failure> {
     let guest = cx
@@ -313,11 +371,8 @@ fn arch(job: &JobDescription) -> String {
 
 /// Runs the image creator; returns its output directory in the guest.
 async fn build(cx: &mut Context<'_>) -> Result<String, Failure> {
-    let outdir = if cx.session.share.is_some() {
-        GUEST_SHARE
-    } else {
-        GUEST_OUT
-    };
+    let outdir = shared_outdir(cx).unwrap_or_else(|| GUEST_OUT.to_owned());
+    let outdir = outdir.as_str();
     let ks = guest_ks(cx.job);
     let arch = arch(cx.job);
     let words = expand(
@@ -353,7 +408,7 @@ async fn collect(
         .guest
         .as_ref()
         .ok_or_else(|| vm_failed("no SSH session"))?;
-    if cx.session.share.is_some() {
+    if shared_outdir(cx).is_some() {
         guest.check("sync").await.map_err(vm_failed)?;
     } else {
         let listing = guest
