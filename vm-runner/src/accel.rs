@@ -15,7 +15,7 @@ use crate::settings::Accel;
 
 /// How long the probe waits for the kernel to finish booting under KVM (about a second where
 /// KVM works).
-const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Console text that only a kernel which booted to the end prints.
 const BOOT_END: &[&str] = &["VFS: Unable to mount root", "Kernel panic", "Run /init"];
