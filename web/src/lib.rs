@@ -1,3 +1,7 @@
-//! The IMG web frontend, JSON API and the `imgctl` command-line client.
-//!
-//! Laid out by the workspace issue; the pages and API arrive with the web issue.
+//! The IMG web frontend and JSON API (axum) on top of `ImageJob` resources, and (to come)
+//! the `imgctl` client. Work in progress on this branch: the JSON job list and downloads.
+
+pub mod app;
+pub mod files;
+pub mod list;
+pub mod view;

@@ -1,0 +1,63 @@
+//! `img-web`: serves the IMG pages and JSON API for the ImageJobs of the cluster.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use futures::StreamExt as _;
+use img_crd::ImageJob;
+use img_web::app::{AppState, router};
+use kube::runtime::{WatchStreamExt as _, reflector, watcher};
+use kube::{Api, Client};
+
+/// The IMG web frontend.
+#[derive(Debug, Parser)]
+#[command(name = "img-web", version, about)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "IMG_WEB_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The images volume (the operator's `--images` claim, mounted).
+    #[arg(long, env = "IMG_IMAGES_DIR", default_value = "/images")]
+    images: PathBuf,
+    /// This frontend's public base URL.
+    #[arg(long, env = "IMG_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "img_web=info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let client = Client::try_default()
+        .await
+        .context("no Kubernetes configuration")?;
+    let (reader, writer) = reflector::store();
+    let watch = watcher(Api::<ImageJob>::all(client), watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .for_each(|_| futures::future::ready(()));
+    tokio::spawn(watch);
+    let state = AppState {
+        images: cli.images,
+        jobs: reader,
+        public_url: cli.public_url.map(Into::into),
+    };
+    let listener = tokio::net::TcpListener::bind(cli.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cli.listen))?;
+    tracing::info!(listen = %cli.listen, "serving");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
