@@ -24,13 +24,17 @@ pub struct AppState {
     pub jobs: Store<ImageJob>,
     /// Public base URL of this frontend (for links in JSON), if configured.
     pub public_url: Option<Arc<str>>,
+    /// The Kubernetes API, for creating and changing jobs.
+    pub client: kube::Client,
+    /// Where new jobs go unless they name a namespace.
+    pub namespace: Arc<str>,
 }
 
 /// The HTTP routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/api/v1/jobs", get(api_list))
+        .route("/api/v1/jobs", get(api_list).post(crate::submit::create))
         .route("/api/v1/jobs/{ns}/{name}", get(api_job))
         .route("/images/{ns}/{name}/{file}", get(crate::files::download))
         .with_state(state)

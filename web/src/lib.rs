@@ -4,4 +4,5 @@
 pub mod app;
 pub mod files;
 pub mod list;
+pub mod submit;
 pub mod view;

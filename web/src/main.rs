@@ -24,6 +24,9 @@ struct Cli {
     /// This frontend's public base URL.
     #[arg(long, env = "IMG_PUBLIC_URL")]
     public_url: Option<String>,
+    /// The namespace new jobs go to.
+    #[arg(long, env = "IMG_NAMESPACE", default_value = "default")]
+    namespace: String,
 }
 
 #[tokio::main]
@@ -39,16 +42,21 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("no Kubernetes configuration")?;
     let (reader, writer) = reflector::store();
-    let watch = watcher(Api::<ImageJob>::all(client), watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .for_each(|_| futures::future::ready(()));
+    let watch = watcher(
+        Api::<ImageJob>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .reflect(writer)
+    .applied_objects()
+    .for_each(|_| futures::future::ready(()));
     tokio::spawn(watch);
     let state = AppState {
         images: cli.images,
         jobs: reader,
         public_url: cli.public_url.map(Into::into),
+        client,
+        namespace: cli.namespace.into(),
     };
     let listener = tokio::net::TcpListener::bind(cli.listen)
         .await

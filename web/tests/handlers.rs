@@ -38,10 +38,14 @@ fn state(images: &std::path::Path, jobs: Vec<ImageJob>) -> AppState {
     for j in jobs {
         writer.apply_watcher_event(&Event::Apply(j));
     }
+    // No API server: these handlers only read the store.
+    let config = kube::Config::new("http://127.0.0.1:9".parse().unwrap());
     AppState {
         images: images.to_owned(),
         jobs: reader,
         public_url: None,
+        client: kube::Client::try_from(config).unwrap(),
+        namespace: "default".into(),
     }
 }
 

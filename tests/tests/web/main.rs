@@ -1,0 +1,123 @@
+//! The web frontend against the loopback API server: jobs created through the JSON API
+//! become ImageJobs with their submitter, and the list the frontend serves (from its watch
+//! of the API) shows them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use futures::StreamExt as _;
+use http_body_util::BodyExt as _;
+use img_crd::ImageJob;
+use img_tests::apiserver::{ApiServer, Config};
+use img_web::app::{AppState, router};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, PostParams};
+use kube::runtime::{WatchStreamExt as _, reflector, watcher};
+use kube::{CustomResourceExt, ResourceExt};
+use tower::ServiceExt as _;
+
+async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, serde_json::Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn jobs_submitted_through_the_api_are_imagejobs_in_the_list() {
+    let server = ApiServer::start(Config::default()).await.unwrap();
+    let client = support::client(&server).await;
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.create(&PostParams::default(), &ImageJob::crd())
+        .await
+        .unwrap();
+    let (reader, writer) = reflector::store();
+    let watch = watcher(
+        Api::<ImageJob>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .reflect(writer)
+    .applied_objects()
+    .for_each(|_| futures::future::ready(()));
+    let watch = tokio::spawn(watch);
+    let dir = tempfile::tempdir().unwrap();
+    let app = router(AppState {
+        images: dir.path().to_owned(),
+        jobs: reader.clone(),
+        public_url: None,
+        client: client.clone(),
+        namespace: "default".into(),
+    });
+
+    let submit = |body: serde_json::Value| {
+        Request::post("/api/v1/jobs")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let (status, created) = call(
+        &app,
+        submit(serde_json::json!({
+            "kickstart": "# -*-mic2-options-*- -f raw -*-mic2-options-*-\nlang C\n",
+            "email": ["builder@example.org"]
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let name = created["name"].as_str().unwrap().to_owned();
+    assert!(name.starts_with("job-"), "{name}");
+
+    let (status, refused) = call(
+        &app,
+        submit(serde_json::json!({ "kickstart": "%post\nno end\n", "imageType": "floppy" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused["errors"].as_array().unwrap().len() >= 2,
+        "{refused}"
+    );
+
+    let api: Api<ImageJob> = Api::namespaced(client.clone(), "default");
+    let stored = api.get(&name).await.unwrap();
+    assert_eq!(
+        stored
+            .annotations()
+            .get(img_web::view::SUBMITTER)
+            .map(String::as_str),
+        Some("anonymous")
+    );
+    assert_eq!(stored.spec.notify.email, ["builder@example.org"]);
+
+    // The list comes from the frontend's watch, not from a request to the API.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, page) = call(
+            &app,
+            Request::get("/api/v1/jobs").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        if page["total"] == 1 {
+            assert_eq!(page["items"][0]["name"], name.as_str());
+            assert_eq!(page["items"][0]["submitter"], "anonymous");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job never appeared: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    watch.abort();
+}
