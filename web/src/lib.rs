@@ -5,5 +5,6 @@
 pub mod app;
 pub mod files;
 pub mod list;
+pub mod store;
 pub mod submit;
 pub mod view;

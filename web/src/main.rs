@@ -5,11 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Parser;
-use futures::StreamExt as _;
-use img_crd::ImageJob;
 use img_web::app::{AppState, router};
-use kube::runtime::{WatchStreamExt as _, reflector, watcher};
-use kube::{Api, Client};
+use kube::Client;
 
 /// The IMG web frontend.
 #[derive(Debug, Parser)]
@@ -41,15 +38,7 @@ async fn main() -> anyhow::Result<()> {
     let client = Client::try_default()
         .await
         .context("no Kubernetes configuration")?;
-    let (reader, writer) = reflector::store();
-    let watch = watcher(
-        Api::<ImageJob>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .reflect(writer)
-    .applied_objects()
-    .for_each(|_| futures::future::ready(()));
+    let (reader, watch) = img_web::store::watch_jobs(client.clone());
     tokio::spawn(watch);
     let state = AppState {
         images: cli.images,

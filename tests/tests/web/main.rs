@@ -11,14 +11,12 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use futures::StreamExt as _;
 use http_body_util::BodyExt as _;
 use img_crd::ImageJob;
 use img_tests::apiserver::{ApiServer, Config};
 use img_web::app::{AppState, router};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, PostParams};
-use kube::runtime::{WatchStreamExt as _, reflector, watcher};
 use kube::{CustomResourceExt, ResourceExt};
 use tower::ServiceExt as _;
 
@@ -40,15 +38,7 @@ async fn jobs_submitted_through_the_api_are_imagejobs_in_the_list() {
     crds.create(&PostParams::default(), &ImageJob::crd())
         .await
         .unwrap();
-    let (reader, writer) = reflector::store();
-    let watch = watcher(
-        Api::<ImageJob>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .reflect(writer)
-    .applied_objects()
-    .for_each(|_| futures::future::ready(()));
+    let (reader, watch) = img_web::store::watch_jobs(client.clone());
     let watch = tokio::spawn(watch);
     let dir = tempfile::tempdir().unwrap();
     let app = router(AppState {

@@ -354,7 +354,7 @@ impl Reader<'_> {
                         group.name,
                         tables::GROUPS
                             .iter()
-                            .map(|(g, _)| *g)
+                            .flat_map(|(names, _)| names.iter().copied())
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),

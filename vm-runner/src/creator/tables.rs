@@ -34,11 +34,11 @@ pub const PACKAGES: &[(&str, &[&str])] = &[
     ("zypper", &[]),
 ];
 
-/// Groups (matched case-insensitively, inner spaces collapsed) and the Debian packages
-/// they install.
-pub const GROUPS: &[(&str, &[&str])] = &[
+/// Groups (every name matched case-insensitively, inner spaces collapsed) and the Debian
+/// packages they install.
+pub const GROUPS: &[(&[&str], &[&str])] = &[
     (
-        "core",
+        &["core", "meego core"],
         &[
             "systemd-sysv",
             "udev",
@@ -48,20 +48,9 @@ pub const GROUPS: &[(&str, &[&str])] = &[
             "procps",
         ],
     ),
+    (&["minimal"], &["systemd-sysv", "udev", "kmod"]),
     (
-        "meego core",
-        &[
-            "systemd-sysv",
-            "udev",
-            "kmod",
-            "iproute2",
-            "netbase",
-            "procps",
-        ],
-    ),
-    ("minimal", &["systemd-sysv", "udev", "kmod"]),
-    (
-        "base",
+        &["base"],
         &[
             "systemd-sysv",
             "udev",
@@ -74,9 +63,9 @@ pub const GROUPS: &[(&str, &[&str])] = &[
             "ca-certificates",
         ],
     ),
-    ("ssh server", &["openssh-server"]),
+    (&["ssh server"], &["openssh-server"]),
     (
-        "development tools",
+        &["development tools"],
         &[
             "build-essential",
             "gdb",
@@ -88,23 +77,19 @@ pub const GROUPS: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "meego base development",
+        &["meego base development"],
         &["build-essential", "pkg-config", "git"],
     ),
     (
-        "x window system",
+        &["x window system", "meego x window system"],
         &["xserver-xorg-core", "xserver-xorg-input-libinput", "xinit"],
     ),
     (
-        "meego x window system",
-        &["xserver-xorg-core", "xserver-xorg-input-libinput", "xinit"],
-    ),
-    (
-        "meego netbook desktop",
+        &["meego netbook desktop"],
         &["xfce4", "lightdm", "xserver-xorg"],
     ),
-    ("meego ivi desktop", &["weston"]),
-    ("fonts", &["fonts-dejavu-core"]),
+    (&["meego ivi desktop"], &["weston"]),
+    (&["fonts"], &["fonts-dejavu-core"]),
 ];
 
 /// The Debian kernel flavour for a Debian architecture.
@@ -131,7 +116,7 @@ pub fn map_group(name: &str) -> Option<&'static [&'static str]> {
     let key = normalise_group(name);
     GROUPS
         .iter()
-        .find(|(group, _)| *group == key)
+        .find(|(names, _)| names.contains(&key.as_str()))
         .map(|(_, packages)| *packages)
 }
 
@@ -177,7 +162,11 @@ mod tests {
 
     #[test]
     fn every_table_entry_is_a_debian_name() {
-        for (_, to) in PACKAGES.iter().chain(GROUPS) {
+        let lists = PACKAGES
+            .iter()
+            .map(|(_, to)| to)
+            .chain(GROUPS.iter().map(|(_, to)| to));
+        for to in lists {
             for p in *to {
                 let p = p.replace("{kernel}", "amd64");
                 assert!(is_debian_name(&p), "{p}");
