@@ -492,3 +492,51 @@ impl Arg0 for Command {
         std::os::unix::process::CommandExt::arg0(self, name)
     }
 }
+
+#[test]
+fn vdi_vmdk_and_liveusb_images_are_what_they_say() {
+    if !ready() {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().expect("tmp");
+    let tmp = dir.path().join("tmp");
+    let ks = bootable_ks(dir.path());
+    for (format, ext, qemu_format) in [
+        ("vdi", "-sda.vdi", "vdi"),
+        ("vmdk", "-sda.vmdk", "vmdk"),
+        ("liveusb", ".usbimg", "raw"),
+    ] {
+        let out = dir.path().join(format);
+        let o = create(
+            &[
+                "create",
+                format,
+                &ks.display().to_string(),
+                "-o",
+                &out.display().to_string(),
+            ],
+            &tmp,
+        );
+        assert!(
+            o.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let image = one_with(&out, ext);
+        let info = Command::new("qemu-img")
+            .args(["info", "--output=json"])
+            .arg(&image)
+            .output()
+            .expect("qemu-img");
+        let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("json");
+        assert_eq!(info["format"], qemu_format, "{format}");
+        if format != "vdi" {
+            let seconds = tokio::runtime::Runtime::new()
+                .expect("runtime")
+                .block_on(boots(&image, &marker_of(&image, ext)));
+            eprintln!("{format}: marker on the console after {seconds:.0} s");
+        }
+        assert_clean(&tmp);
+    }
+}
