@@ -73,7 +73,9 @@ fn small_ks(dir: &Path, post: &str) -> PathBuf {
              network --hostname=small.example\n\
              %packages --excludedocs\nless\n%end\n\
              %post\n{post}\n%end\n\
-             %post --nochroot\necho \"$IMG_NAME\" > \"$INSTALL_ROOT/srv/name\"\n%end\n"
+             %post --nochroot\necho \"$IMG_NAME\" > \"$INSTALL_ROOT/srv/name\"\n%end\n\
+             lang en_US.UTF-8\nkeyboard fi\ntimezone --utc Europe/Helsinki\n\
+             rootpw --iscrypted $6$salt$hash\nuser --name builder --groups audio --password pw\n"
         ),
     )
     .expect("write ks");
@@ -278,6 +280,12 @@ fn loop_and_fs_images_hold_the_configured_files() {
     assert_eq!(cat(&root_img, "/etc/hostname"), "small.example\n");
     let fstab = cat(&root_img, "/etc/fstab");
     assert!(fstab.contains("\t/srv\text3\tdefaults\t0\t2\n"), "{fstab}");
+    assert_eq!(cat(&root_img, "/etc/timezone"), "Europe/Helsinki\n");
+    assert_eq!(cat(&root_img, "/etc/default/locale"), "LANG=en_US.UTF-8\n");
+    assert!(cat(&root_img, "/etc/default/keyboard").contains("XKBLAYOUT=\"fi\""));
+    assert!(cat(&root_img, "/etc/shadow").starts_with("root:$6$salt$hash:"));
+    assert!(cat(&root_img, "/etc/passwd").contains("\nbuilder:x:"));
+    assert!(cat(&root_img, "/etc/group").contains("\naudio:x:29:builder\n"));
     let name = root_img
         .file_stem()
         .expect("stem")
