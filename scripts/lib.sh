@@ -66,6 +66,14 @@ vm_tools() {
         --allow-downgrades "${need[@]}" >/dev/null
 }
 
+# browser_tools: Debian's Chromium and its WebDriver server for the browser tests
+# (tests/src/browser.rs), and exports IMG_CHROMIUM and IMG_CHROMEDRIVER unless already set.
+browser_tools() {
+    apt_install chromium chromium-driver
+    export IMG_CHROMIUM="${IMG_CHROMIUM:-/usr/bin/chromium}"
+    export IMG_CHROMEDRIVER="${IMG_CHROMEDRIVER:-/usr/bin/chromedriver}"
+}
+
 # base_disk PROFILE: builds (or reuses) the runner's base disk with this checkout's
 # vm-runner, img-creator and kickstarter built in PROFILE (dev or release), and exports
 # IMG_BASE_DIR. The Debian root file system is cached in $IMG_CACHE/rootfs; the disk is

@@ -172,6 +172,27 @@ pub struct Notify {
     pub amqp: bool,
 }
 
+impl Notify {
+    /// Whether `a` is one plain `local@domain` address: no display name, no spaces or control
+    /// characters, nothing a mail header could be split at. Enough to refuse mistakes; the
+    /// mail server has the last word.
+    pub fn is_address(a: &str) -> bool {
+        let Some((local, domain)) = a.rsplit_once('@') else {
+            return false;
+        };
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && a.len() <= 254
+            && !a.chars().any(|c| {
+                c.is_whitespace()
+                    || c.is_control()
+                    || matches!(c, '<' | '>' | ',' | ';' | '"' | '\\')
+            })
+    }
+}
+
 impl Default for Notify {
     fn default() -> Self {
         Notify {

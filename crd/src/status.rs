@@ -152,6 +152,30 @@ pub enum Stage {
     Cleanup,
 }
 
+impl Stage {
+    /// Every stage, in order.
+    pub const ALL: [Stage; 6] = [
+        Stage::Clone,
+        Stage::Boot,
+        Stage::Kickstarter,
+        Stage::Build,
+        Stage::Collect,
+        Stage::Cleanup,
+    ];
+
+    /// The name status uses (`clone`, `boot`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Clone => "clone",
+            Stage::Boot => "boot",
+            Stage::Kickstarter => "kickstarter",
+            Stage::Build => "build",
+            Stage::Collect => "collect",
+            Stage::Cleanup => "cleanup",
+        }
+    }
+}
+
 /// How a stage ended.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[schemars(transform = crate::schema::without_description)]

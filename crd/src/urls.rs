@@ -6,6 +6,12 @@ pub fn job_dir(namespace: &str, name: &str) -> String {
     format!("{namespace}/{name}")
 }
 
+/// The file name of a job's build log in its directory (the runner writes it as the build
+/// goes, so the web frontend can tail it before status names it).
+pub fn log_file(name: &str) -> String {
+    format!("{name}.log")
+}
+
 /// The download URL of `file` of a job, under the web frontend's public base URL
 /// (`https://img.example.org` gives `https://img.example.org/images/<namespace>/<name>/<file>`).
 pub fn artifact_url(base: &str, namespace: &str, name: &str, file: &str) -> String {

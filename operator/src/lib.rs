@@ -8,6 +8,7 @@ pub mod controller;
 pub mod error;
 pub mod lease;
 pub mod metrics;
+pub mod process;
 pub mod queue;
 pub mod reconcile;
 pub mod run;

@@ -1,7 +1,7 @@
 //! `img-operator`: reconciles ImageJobs. Flags and `IMG_*` variables: `img-operator --help`.
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use img_operator::process::{init_logging, shutdown_signal};
 
 /// The IMG operator.
 #[derive(Debug, Parser)]
@@ -18,15 +18,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    if args.log_json {
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
+    init_logging(args.log_json, "info");
     let client = kube::Client::try_default().await?;
     let mut operator = img_operator::run::Operator::start(client, args.config).await?;
     tracing::info!(admin = %operator.admin_addr, "img-operator started");
@@ -36,27 +28,5 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("shutting down");
             operator.shutdown().await
         }
-    }
-}
-
-/// SIGTERM (what Kubernetes sends) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
     }
 }

@@ -3,4 +3,5 @@
 //! checked with those real clients in this crate's tests.
 
 pub mod apiserver;
+pub mod browser;
 pub mod kubectl;

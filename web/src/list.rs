@@ -21,6 +21,8 @@ pub struct ListQuery {
     pub submitter: Option<String>,
     /// Only jobs in this namespace.
     pub namespace: Option<String>,
+    /// Only the asking user's jobs.
+    pub mine: Option<bool>,
     /// 1-based page (default 1).
     pub page: Option<usize>,
     /// Jobs per page (default 50, at most [`MAX_PER_PAGE`]).
@@ -58,33 +60,46 @@ fn rank(j: &JobSummary) -> (u8, u32, std::cmp::Reverse<Option<String>>, String) 
     )
 }
 
-/// Applies `q` to `jobs`.
-pub fn list(mut jobs: Vec<JobSummary>, q: &ListQuery) -> Page {
+/// Sorts `jobs` in queue order (running, queued by position, pending, finished newest first).
+pub fn sort(jobs: &mut [JobSummary]) {
+    jobs.sort_by_cached_key(rank);
+}
+
+/// Applies `q` to `jobs`, which are in queue order ([`sort`]); only the page is copied.
+pub fn page(jobs: &[JobSummary], q: &ListQuery) -> Page {
     let eq = |want: &Option<String>, have: Option<&str>| {
         want.as_deref()
             .is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w)))
     };
-    jobs.retain(|j| {
+    let matching = jobs.iter().filter(|j| {
         eq(&q.phase, Some(&j.phase))
             && eq(&q.image_type, j.image_type.as_deref())
             && eq(&q.submitter, j.submitter.as_deref())
             && eq(&q.namespace, Some(&j.namespace))
     });
-    jobs.sort_by_cached_key(rank);
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
     let page = q.page.unwrap_or(1).max(1);
-    let total = jobs.len();
-    let items = jobs
-        .into_iter()
-        .skip((page - 1).saturating_mul(per_page))
-        .take(per_page)
-        .collect();
+    let skip = (page - 1).saturating_mul(per_page);
+    let mut total = 0;
+    let mut items = Vec::new();
+    for j in matching {
+        if total >= skip && items.len() < per_page {
+            items.push(j.clone());
+        }
+        total += 1;
+    }
     Page {
         items,
         total,
         page,
         per_page,
     }
+}
+
+/// Sorts `jobs` and applies `q`.
+pub fn list(mut jobs: Vec<JobSummary>, q: &ListQuery) -> Page {
+    sort(&mut jobs);
+    page(&jobs, q)
 }
 
 #[cfg(test)]

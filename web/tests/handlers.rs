@@ -3,84 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt as _;
-use img_crd::{ImageJob, ImageJobSpec, ImageJobStatus, Phase, Source};
-use img_web::app::{AppState, router};
-use kube::runtime::reflector;
-use kube::runtime::watcher::Event;
-use tower::ServiceExt as _;
+mod common;
 
-fn job(name: &str, phase: Phase, position: Option<u32>) -> ImageJob {
-    let mut j = ImageJob::new(
-        name,
-        ImageJobSpec {
-            source: Source {
-                kickstart: Some("lang C\n".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    );
-    j.metadata.namespace = Some("team".into());
-    j.metadata.uid = Some(format!("uid-{name}"));
-    j.status = Some(ImageJobStatus {
-        phase: Some(phase),
-        queue_position: position,
-        ..Default::default()
-    });
-    j
-}
-
-fn state(images: &std::path::Path, jobs: Vec<ImageJob>) -> AppState {
-    let (reader, mut writer) = reflector::store();
-    for j in jobs {
-        writer.apply_watcher_event(&Event::Apply(j));
-    }
-    // No API server: these handlers only read the store.
-    let config = kube::Config::new("http://127.0.0.1:9".parse().unwrap());
-    AppState {
-        images: images.to_owned(),
-        jobs: reader,
-        public_url: None,
-        client: kube::Client::try_from(config).unwrap(),
-        namespace: "default".into(),
-    }
-}
-
-async fn get(
-    app: axum::Router,
-    uri: &str,
-    range: Option<&str>,
-) -> (StatusCode, Vec<(String, String)>, Vec<u8>) {
-    let mut req = Request::get(uri);
-    if let Some(r) = range {
-        req = req.header(header::RANGE, r);
-    }
-    let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-    let status = resp.status();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
-        .collect();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
-}
-
-fn header_of<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
+use axum::http::StatusCode;
+use common::{get, header_of, job, state};
+use img_crd::Phase;
+use img_web::app::router;
 
 #[tokio::test]
 async fn downloads_serve_ranges_and_refuse_escapes() {

@@ -4,7 +4,7 @@
 
 use img_crd::conditions::reasons;
 use img_crd::labels::MAX_JOB_NAME;
-use img_crd::{ImageJob, ImageJobSpec};
+use img_crd::{ImageJob, ImageJobSpec, Notify};
 
 use super::Rejection;
 
@@ -20,7 +20,7 @@ pub fn check_spec(job: &ImageJob) -> Result<(), Rejection> {
     let spec = &job.spec;
     check_source(spec)?;
     for (i, address) in spec.notify.email.iter().enumerate() {
-        if !looks_like_address(address) {
+        if !Notify::is_address(address) {
             return Err(invalid(format!(
                 "spec.notify.email[{i}]: {address:?} is not an e-mail address"
             )));
@@ -94,22 +94,6 @@ fn check_source(spec: &ImageJobSpec) -> Result<(), Rejection> {
 
 fn invalid(message: impl Into<String>) -> Rejection {
     Rejection::new(reasons::INVALID_SPEC, message)
-}
-
-/// `local@domain` with no spaces or control characters: enough to refuse mistakes; the mail
-/// server has the last word.
-fn looks_like_address(a: &str) -> bool {
-    let Some((local, domain)) = a.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && a.len() <= 254
-        && !a
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
 }
 
 fn is_plain_file_name(name: &str) -> bool {
@@ -215,8 +199,8 @@ mod tests {
     fn names_and_addresses() {
         assert!(is_dns_subdomain("img-images.v1"));
         assert!(!is_dns_subdomain("-x") && !is_dns_subdomain("a..b") && !is_dns_subdomain(""));
-        assert!(looks_like_address("builder@example.org"));
-        assert!(!looks_like_address("builder@localhost") && !looks_like_address("@x.org"));
-        assert!(!looks_like_address("a@x.org, b@y.org"));
+        assert!(Notify::is_address("builder@example.org"));
+        assert!(!Notify::is_address("builder@localhost") && !Notify::is_address("@x.org"));
+        assert!(!Notify::is_address("a@x.org, b@y.org"));
     }
 }

@@ -11,6 +11,10 @@
 //! ```
 //!
 //! `drive` (the KubeVirt driver's subcommand) checks its key file and builds the same way.
+//! `--default` gives the words for kickstarts without such a line (template jobs, whose
+//! kickstart is rendered). While it waits it appends a line to the job's log for every
+//! word done, so a live log tail has something to show.
+//!
 //! Every start, end and clean is appended to the `--record` file, so tests can check how
 //! many runners ran, how many at once, and in which order.
 
@@ -28,6 +32,9 @@ struct Args {
     /// The file that records what ran.
     #[arg(long)]
     record: PathBuf,
+    /// The words used when the kickstart has no `# fake-runner:` line.
+    #[arg(long, default_value = "succeed")]
+    default: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,9 +83,9 @@ fn record(path: &Path, line: &str) -> std::io::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    match args.command {
+    match &args.command {
         Command::Clean { dir } => {
-            match std::fs::remove_dir_all(&dir) {
+            match std::fs::remove_dir_all(dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
@@ -91,7 +98,7 @@ fn main() -> anyhow::Result<()> {
             images,
             base: _,
             termination_log,
-        } => run(&args.record, &job, &images, &termination_log),
+        } => run(&args, job, images, termination_log),
         Command::Drive {
             job,
             ssh_host,
@@ -100,39 +107,35 @@ fn main() -> anyhow::Result<()> {
             termination_log,
         } => {
             // The key the operator made must be readable and the host named.
-            std::fs::read(&ssh_key)?;
+            std::fs::read(ssh_key)?;
             record(&args.record, &format!("drive {ssh_host}"))?;
-            run(&args.record, &job, &images, &termination_log)
+            run(&args, job, images, termination_log)
         }
     }
 }
 
-/// The `# fake-runner:` words of the kickstart (default: `succeed`).
-fn mode(kickstart: &str) -> Vec<String> {
+/// The `# fake-runner:` words of the kickstart (or `default`).
+fn mode(kickstart: &str, default: &str) -> Vec<String> {
     kickstart
         .lines()
         .find_map(|l| l.strip_prefix("# fake-runner:"))
-        .unwrap_or("succeed")
+        .unwrap_or(default)
         .split_whitespace()
         .map(str::to_owned)
         .collect()
 }
 
-fn run(
-    record_file: &Path,
-    job: &Path,
-    images: &Path,
-    termination_log: &Path,
-) -> anyhow::Result<()> {
+fn run(args: &Args, job: &Path, images: &Path, termination_log: &Path) -> anyhow::Result<()> {
+    let record_file = args.record.as_path();
     let job: JobDescription = serde_json::from_slice(&std::fs::read(job)?)?;
     let id = format!("{}/{}", job.namespace, job.name);
     record(record_file, &format!("start {id}"))?;
     let out = images.join(&job.output_dir);
     std::fs::create_dir_all(&out)?;
-    let log_name = format!("{}.log", job.name);
+    let log_name = img_crd::urls::log_file(&job.name);
     std::fs::write(out.join(&log_name), format!("building {id}\n"))?;
     std::fs::write(out.join(format!("{}.ks", job.name)), &job.kickstart)?;
-    let words = mode(&job.kickstart);
+    let words = mode(&job.kickstart, &args.default);
     let now = || k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now());
     let started = now();
     match words.first().map(String::as_str) {
@@ -166,6 +169,7 @@ fn run(
                 } else if let Ok(seconds) = word.parse::<f64>() {
                     std::thread::sleep(Duration::from_secs_f64(seconds));
                 }
+                record(&out.join(&log_name), &format!("done: {word}"))?;
             }
             let name = format!("{}.{}", job.name, job.image_type);
             let contents = format!("image of {id}\n").repeat(1000);

@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[path = "../support/world.rs"]
 mod env;
 mod invalid;
 mod kubectl;

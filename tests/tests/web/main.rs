@@ -1,11 +1,19 @@
 //! The web frontend against the loopback API server: jobs created through the JSON API
 //! become ImageJobs with their submitter, and the list the frontend serves (from its watch
-//! of the API) shows them.
+//! of the API) shows them; `imgctl` against a whole running site (`site.rs`: the API server
+//! in kubelet mode, the operator, the fake runner, the frontend on a port); and the pages in
+//! headless Chromium (`browser.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 #[path = "../support/mod.rs"]
 mod support;
+#[path = "../support/world.rs"]
+mod world;
+
+mod browser;
+mod imgctl;
+mod site;
 
 use std::time::Duration;
 
@@ -15,6 +23,7 @@ use http_body_util::BodyExt as _;
 use img_crd::ImageJob;
 use img_tests::apiserver::{ApiServer, Config};
 use img_web::app::{AppState, router};
+use img_web::settings::Settings;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, PostParams};
 use kube::{CustomResourceExt, ResourceExt};
@@ -41,13 +50,12 @@ async fn jobs_submitted_through_the_api_are_imagejobs_in_the_list() {
     let (reader, watch) = img_web::store::watch_jobs(client.clone());
     let watch = tokio::spawn(watch);
     let dir = tempfile::tempdir().unwrap();
-    let app = router(AppState {
-        images: dir.path().to_owned(),
-        jobs: reader.clone(),
-        public_url: None,
-        client: client.clone(),
-        namespace: "default".into(),
-    });
+    let app = router(AppState::new(
+        dir.path().to_owned(),
+        reader.clone(),
+        client.clone(),
+        Settings::local("default"),
+    ));
 
     let submit = |body: serde_json::Value| {
         Request::post("/api/v1/jobs")
@@ -64,7 +72,7 @@ async fn jobs_submitted_through_the_api_are_imagejobs_in_the_list() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let name = created["name"].as_str().unwrap().to_owned();
+    let name = created["summary"]["name"].as_str().unwrap().to_owned();
     assert!(name.starts_with("job-"), "{name}");
 
     let (status, refused) = call(

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 pub use outcome::{Failure, publish};
 pub use paths::{RemoteVm, RunPaths, is_plain_name, output_dir};
 use session::Session;
-use steps::{Context, run_stages, stage_name};
+use steps::{Context, run_stages};
 
 use crate::artifacts;
 use crate::joblog::JobLog;
@@ -69,7 +69,7 @@ pub async fn run_job(
             return result;
         }
     };
-    let log_name = format!("{}.log", job.name);
+    let log_name = img_crd::urls::log_file(&job.name);
     let log = match JobLog::create(&out_dir.join(&log_name)) {
         Ok(log) => log,
         Err(e) => {
@@ -160,7 +160,7 @@ pub async fn run_job(
     let summary: Vec<String> = stages
         .durations()
         .iter()
-        .map(|(s, secs)| format!("{} {secs:.1} s", stage_name(*s)))
+        .map(|(s, secs)| format!("{} {secs:.1} s", s.as_str()))
         .collect();
     log.line(&format!("stages: {}", summary.join(", ")));
     result.stages = stages.into_records();

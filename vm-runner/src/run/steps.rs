@@ -57,13 +57,13 @@ where
 {
     cx.stages.start(which);
     let started = Instant::now();
-    cx.log.line(&format!("==> {}", stage_name(which)));
+    cx.log.line(&format!("==> {}", which.as_str()));
     match f(cx).await {
         Ok(v) => {
             cx.stages.end(StageOutcome::Succeeded, None);
             cx.log.line(&format!(
                 "==> {} done in {:.1} s",
-                stage_name(which),
+                which.as_str(),
                 started.elapsed().as_secs_f64()
             ));
             Ok(v)
@@ -72,18 +72,6 @@ where
             cx.stages.fail_current(&failure.message);
             Err(failure)
         }
-    }
-}
-
-/// A stage's name as the log shows it.
-pub(crate) fn stage_name(stage: Stage) -> &'static str {
-    match stage {
-        Stage::Clone => "clone",
-        Stage::Boot => "boot",
-        Stage::Kickstarter => "kickstarter",
-        Stage::Build => "build",
-        Stage::Collect => "collect",
-        Stage::Cleanup => "cleanup",
     }
 }
 

@@ -1,6 +1,8 @@
-//! One operator test's world: a loopback API server in kubelet mode (it runs the operator's
+//! One test's world (the operator's tests and the web frontend's): a loopback API server in kubelet mode (it runs the operator's
 //! Pods as local processes), the ImageJob CRD, the images and base-disk claims, the fake
 //! runner (`img-fake-runner`) as the runner command, and helpers to make and watch jobs.
+
+#![allow(dead_code)] // each test crate uses part of it
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -110,7 +112,16 @@ impl Env {
 
     /// The operator's settings for this world, with `extra` flags.
     pub(crate) fn config(&self, extra: &[&str]) -> Config {
-        let command = format!("{FAKE_RUNNER},--record,{}", self.record_file().display());
+        self.config_with_default("succeed", extra)
+    }
+
+    /// As [`Env::config`], the fake runner doing `words` for kickstarts that do not say (template
+    /// jobs).
+    pub(crate) fn config_with_default(&self, words: &str, extra: &[&str]) -> Config {
+        let command = format!(
+            "{FAKE_RUNNER},--record,{},--default,{words}",
+            self.record_file().display()
+        );
         let mut args = vec![
             "img-operator",
             "--runner-command",
