@@ -1,7 +1,8 @@
 //! The `ImageJob` custom resource (`img.meego.com/v1alpha1`) and the contract between the
 //! operator and `vm-runner`.
 //!
-//! Types only: no client, no runtime. The operator, the web frontend and the runner all
+//! Types only: no client, no runtime. With the `admission` feature, also the admission checks
+//! the operator and the web frontend share ([`admission`]). The operator, the web frontend and the runner all
 //! compile against these definitions; `crdgen` prints the CustomResourceDefinition that is
 //! committed under `manifests/` and the Helm chart.
 //!
@@ -16,6 +17,8 @@
 //! assert_eq!(serde_json::to_value(&job).unwrap()["spec"]["imageType"], "raw");
 //! ```
 
+#[cfg(feature = "admission")]
+pub mod admission;
 pub mod conditions;
 mod image_type;
 pub mod labels;

@@ -234,11 +234,20 @@ pub async fn clear(
     Ok(Json(serde_json::json!({ "removed": removed })))
 }
 
-/// The platforms and image types the submit form offers, for jobs in the default namespace.
-pub async fn choices(state: &AppState) -> Result<Choices, ApiError> {
+/// The platforms of template `name` (default: the configured one) and the image types, for
+/// jobs in the default namespace.
+pub async fn choices(state: &AppState, name: Option<&str>) -> Result<Choices, ApiError> {
+    if let Some(n) = name
+        && !crate::files::is_label(n)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "{n:?} is not a template ConfigMap name"
+        )));
+    }
     let namespace = state.settings.namespace.clone();
-    let source = crate::submit::template(state, &namespace).await?;
-    let img_operator::validate::SourceText::Template {
+    let name = crate::submit::template_name(state, name);
+    let source = crate::submit::template(state, &namespace, name).await?;
+    let img_crd::admission::SourceText::Template {
         configurations,
         origin,
         ..
@@ -256,9 +265,19 @@ pub async fn choices(state: &AppState) -> Result<Choices, ApiError> {
     })
 }
 
+/// Which template to list.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ChoicesQuery {
+    /// A template ConfigMap (default: the configured one).
+    pub template: Option<String>,
+}
+
 /// `GET /api/v1/choices`.
-pub async fn get_choices(State(state): State<AppState>) -> Result<Json<Choices>, ApiError> {
-    Ok(Json(choices(&state).await?))
+pub async fn get_choices(
+    State(state): State<AppState>,
+    Query(q): Query<ChoicesQuery>,
+) -> Result<Json<Choices>, ApiError> {
+    Ok(Json(choices(&state, q.template.as_deref()).await?))
 }
 
 /// `GET /api/openapi.json`.

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use axum::http::HeaderName;
 use clap::Parser;
-use img_operator::process::{init_logging, shutdown_signal};
 use img_web::app::{AppState, router};
 use img_web::auth::AuthMode;
 use img_web::settings::{DEFAULT_MAX_UPLOAD, Settings};
@@ -59,7 +58,14 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging(cli.log_json, "img_web=info");
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "img_web=info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if cli.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let client = Client::try_default()
         .await
         .context("no Kubernetes configuration")?;
@@ -96,4 +102,20 @@ async fn main() -> anyhow::Result<()> {
     watch.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Returns on SIGTERM (what Kubernetes sends) or Ctrl-C.
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch for SIGTERM; Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

@@ -1,14 +1,14 @@
 //! Creating jobs, from the form and from `POST /api/v1/jobs`: a kickstart, or a platform of
 //! the configured kickstarter template with an overlay. Everything is checked before
 //! anything is created — the kickstart by line, the overlay by item, then the operator's own
-//! admission ([`img_operator::validate::accept`]) — so the preview shows the kickstart the
+//! admission ([`img_crd::admission::accept`]) — so the preview shows the kickstart the
 //! operator will build, and every problem comes back at its field.
 
 use std::collections::BTreeMap;
 
+use img_crd::admission::{SourceText, accept, builtin_template, template_from_config_map};
 use img_crd::conditions::reasons;
 use img_crd::{ImageJob, ImageJobSpec, ImageType, Notify, Source, TemplateSource};
-use img_operator::validate::{SourceText, accept, builtin_template, template_from_config_map};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kickstarter::ks::{Limits, NoIncludes, parse};
 use kube::Api;
@@ -35,9 +35,13 @@ pub struct NewJob {
     /// The kickstart text (or give `platform`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kickstart: Option<String>,
-    /// A platform of the configured template (or give `kickstart`).
+    /// A platform of the template (or give `kickstart`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// The kickstarter template ConfigMap (in the job's namespace) to take `platform` from;
+    /// default: the frontend's configured template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
     /// The overlay for `platform`: `gcc,@MeeGo Netbook Desktop,-google-chrome`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overlay: Option<String>,
@@ -132,6 +136,15 @@ pub fn check(new: &NewJob) -> Result<ImageJobSpec, Vec<FieldError>> {
             Source::default()
         }
     };
+    if let Some(t) = &new.template
+        && (new.platform.is_none() || !crate::files::is_label(t))
+    {
+        errors.push(FieldError::new(
+            "template",
+            None,
+            format!("{t:?}: a template ConfigMap name, given with a platform"),
+        ));
+    }
     let image_type = match new.image_type.as_deref().map(str::parse::<ImageType>) {
         None => None,
         Some(Ok(t)) => Some(t),
@@ -208,10 +221,19 @@ fn rejection_field(reason: &str) -> &'static str {
     }
 }
 
-/// The template jobs in `namespace` render from: the configured ConfigMap, or the example
+/// The template ConfigMap a job names, else the configured one; `None`: the example
 /// template built into IMG.
-pub async fn template(state: &AppState, namespace: &str) -> Result<SourceText, ApiError> {
-    let Some(name) = &state.settings.template_config_map else {
+pub fn template_name<'a>(state: &'a AppState, wanted: Option<&'a str>) -> Option<&'a str> {
+    wanted.or(state.settings.template_config_map.as_deref())
+}
+
+/// The template `name` ([`template_name`]) in `namespace`.
+pub async fn template(
+    state: &AppState,
+    namespace: &str,
+    name: Option<&str>,
+) -> Result<SourceText, ApiError> {
+    let Some(name) = name else {
         return Ok(builtin_template());
     };
     let api: Api<ConfigMap> = Api::namespaced(state.client.clone(), namespace);
@@ -236,13 +258,20 @@ pub async fn prepare(state: &AppState, new: &NewJob) -> Result<Prepared, ApiErro
             file: "kickstart".to_owned(),
             in_spec: true,
         },
-        None => template(state, &namespace).await?,
+        None => {
+            template(
+                state,
+                &namespace,
+                template_name(state, new.template.as_deref()),
+            )
+            .await?
+        }
     };
     if let (Some(t), Some(name)) = (
         spec.source.template.as_mut(),
-        &state.settings.template_config_map,
+        template_name(state, new.template.as_deref()),
     ) {
-        t.config_map = Some(name.clone());
+        t.config_map = Some(name.to_owned());
     }
     let accepted = accept(&spec, source, &state.settings.overlay_repos).map_err(|r| {
         let message = r

@@ -1,47 +1,12 @@
-//! Reading a job's source: the spec's own text, a key of a ConfigMap or Secret, or a
-//! template ConfigMap (or the example template built into IMG).
-
-use std::collections::BTreeMap;
+//! Reading a job's source from the API: the spec's own text, a key of a ConfigMap or Secret,
+//! or a template ConfigMap (or the example template built into IMG).
 
 use img_crd::ImageJobSpec;
+use img_crd::admission::{SourceText, builtin_template, template_from_config_map};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, Client};
 
 use crate::error::Result;
-
-/// The template file every template ConfigMap must have.
-pub const CONFIGURATIONS_KEY: &str = "configurations.yaml";
-/// The repositories file (not used by the mer dialect).
-pub const REPOSITORIES_KEY: &str = "repos.yaml";
-/// How `/` is written in the ConfigMap keys of companion files.
-pub const PATH_SEPARATOR_IN_KEYS: &str = "__";
-
-/// A job's source, read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SourceText {
-    /// A kickstart.
-    Kickstart {
-        /// Its bytes, as found.
-        bytes: Vec<u8>,
-        /// How diagnostics name it (`spec.source.kickstart`, `configmap/ks/netbook.ks`).
-        file: String,
-        /// Whether it is the spec's own text (then status does not repeat it).
-        in_spec: bool,
-    },
-    /// A kickstarter template.
-    Template {
-        /// `configurations.yaml`.
-        configurations: String,
-        /// `repos.yaml` (empty when absent).
-        repositories: String,
-        /// Companion files by relative path.
-        files: BTreeMap<String, String>,
-        /// Where it came from, for messages (`ConfigMap netbook-templates`).
-        origin: String,
-        /// The example template built into IMG (its own dialect applies by default).
-        builtin: bool,
-    },
-}
 
 /// What [`fetch`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,45 +77,6 @@ pub async fn fetch(client: &Client, namespace: &str, spec: &ImageJobSpec) -> Res
         None => Fetched::Missing(format!("template ConfigMap {name:?} not found")),
         Some(cm) => Fetched::Found(template_from_config_map(name, &cm)),
     })
-}
-
-/// The example template compiled into kickstarter.
-pub fn builtin_template() -> SourceText {
-    SourceText::Template {
-        configurations: kickstarter::example::CONFIGURATIONS.to_owned(),
-        repositories: kickstarter::example::REPOS.to_owned(),
-        files: kickstarter::example::FILES
-            .iter()
-            .map(|(path, text)| ((*path).to_owned(), (*text).to_owned()))
-            .collect(),
-        origin: "the built-in example template".to_owned(),
-        builtin: true,
-    }
-}
-
-/// A template ConfigMap's files: `configurations.yaml`, `repos.yaml`, and every other key as a
-/// companion file (`custom__scripts__x.post` → `custom/scripts/x.post`).
-pub fn template_from_config_map(name: &str, cm: &ConfigMap) -> SourceText {
-    let data = cm.data.clone().unwrap_or_default();
-    let mut files = BTreeMap::new();
-    let mut configurations = String::new();
-    let mut repositories = String::new();
-    for (key, value) in data {
-        match key.as_str() {
-            CONFIGURATIONS_KEY => configurations = value,
-            REPOSITORIES_KEY => repositories = value,
-            _ => {
-                files.insert(key.replace(PATH_SEPARATOR_IN_KEYS, "/"), value);
-            }
-        }
-    }
-    SourceText::Template {
-        configurations,
-        repositories,
-        files,
-        origin: format!("ConfigMap {name:?}"),
-        builtin: false,
-    }
 }
 
 fn config_map_bytes(cm: &ConfigMap, key: &str) -> Option<Vec<u8>> {

@@ -15,15 +15,18 @@ mod browser;
 mod imgctl;
 mod site;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use img_crd::ImageJob;
+use img_crd::admission::{SourceText, builtin_template};
 use img_tests::apiserver::{ApiServer, Config};
 use img_web::app::{AppState, router};
 use img_web::settings::Settings;
+use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, PostParams};
 use kube::{CustomResourceExt, ResourceExt};
@@ -117,5 +120,72 @@ async fn jobs_submitted_through_the_api_are_imagejobs_in_the_list() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    // A template ConfigMap named by the submission: its platforms, and jobs that use it.
+    let mut cm = ConfigMap::default();
+    cm.metadata.name = Some("netbook-templates".into());
+    let SourceText::Template {
+        configurations,
+        repositories,
+        files,
+        ..
+    } = builtin_template()
+    else {
+        panic!("the built-in template is a template");
+    };
+    let mut data: BTreeMap<String, String> = files
+        .into_iter()
+        .map(|(path, text)| (path.replace('/', "__"), text))
+        .collect();
+    data.insert("configurations.yaml".into(), configurations);
+    data.insert("repos.yaml".into(), repositories);
+    cm.data = Some(data);
+    Api::<ConfigMap>::namespaced(client.clone(), "default")
+        .create(&PostParams::default(), &cm)
+        .await
+        .unwrap();
+    let (status, choices) = call(
+        &app,
+        Request::get("/api/v1/choices?template=netbook-templates")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{choices}");
+    assert_eq!(choices["template"], "ConfigMap \"netbook-templates\"");
+    assert!(
+        choices["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "MINIMAL")
+    );
+    let (status, created) = call(
+        &app,
+        submit(serde_json::json!({
+            "platform": "MINIMAL", "overlay": "less", "template": "netbook-templates",
+            "imageType": "raw"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        created["spec"]["source"]["template"]["configMap"],
+        "netbook-templates"
+    );
+    let (status, missing) = call(
+        &app,
+        submit(serde_json::json!({
+            "platform": "MINIMAL", "template": "no-such-templates", "imageType": "raw"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    assert!(
+        missing["error"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-templates")
+    );
     watch.abort();
 }

@@ -182,6 +182,9 @@ pub struct SubmitArgs {
     /// A platform of the server's kickstarter template (see `imgctl choices`).
     #[arg(long)]
     pub platform: Option<String>,
+    /// The kickstarter template ConfigMap to take --platform from (default: the server's).
+    #[arg(long, requires = "platform", conflicts_with = "file")]
+    pub template: Option<String>,
     /// Packages and groups to add to the platform: "gcc,@Group,-removed-pkg".
     #[arg(long, requires = "platform", conflicts_with = "file")]
     pub overlay: Option<String>,
@@ -406,6 +409,7 @@ async fn submit(ctx: &mut Ctx<'_>, args: SubmitArgs) -> Result<Exit, Failure> {
         namespace: ctx.namespace.clone(),
         kickstart,
         platform: args.platform,
+        template: args.template,
         overlay: args.overlay,
         image_type: args.image_type,
         email: args.email,

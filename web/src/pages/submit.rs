@@ -102,7 +102,7 @@ pub async fn show(
     user: User,
     token: CsrfToken,
 ) -> Result<Response, PageError> {
-    let choices = choices(&state).await?;
+    let choices = choices(&state, None).await?;
     let form = FormValues {
         source: "template".into(),
         ..Default::default()
@@ -232,7 +232,7 @@ pub async fn post(
         Ok(new) => prepare(&state, &new).await.map_err(|e| e.field_errors()),
         Err(errors) => Err(errors),
     };
-    let choices = choices(&state).await?;
+    let choices = choices(&state, None).await?;
     match outcome {
         Err(errors) => {
             let page = page(&user, &token, choices, posted.values, errors, None);

@@ -3,16 +3,15 @@
 
 use std::fmt::Write as _;
 
-use img_crd::conditions::reasons;
-use img_crd::runner::TemplateInput;
-use img_crd::{ImageJobSpec, ImageType, KickstartRecord, TemplateSource};
+use crate::conditions::reasons;
+use crate::runner::TemplateInput;
+use crate::{ImageJobSpec, ImageType, KickstartRecord, TemplateSource};
 use kickstarter::Dialect;
 use kickstarter::ks::{self, Limits, NoIncludes};
 use kickstarter::platform::{PlatformError, PlatformRequest, TemplateText, render_platform};
 use sha2::{Digest, Sha256};
 
-use super::Rejection;
-use super::fetch::SourceText;
+use super::{Rejection, SourceText};
 
 /// How many kickstart errors a rejection message lists.
 const ERRORS_SHOWN: usize = 5;

@@ -1,6 +1,6 @@
 use super::*;
-use crate::validate::fetch::builtin_template;
-use img_crd::{ImageJobSpec, Source, TemplateSource};
+use crate::admission::builtin_template;
+use crate::{ImageJobSpec, Source, TemplateSource};
 
 const KS: &str = "# -*-mic2-options-*- -f livecd --arch=i686 -*-mic2-options-*-\n\
                   lang en_US.UTF-8\n\
