@@ -8,6 +8,9 @@ IMG_CACHE="${IMG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/img}"
 # A persistent target directory outside the clone keeps CI fast on the same machine; a new
 # machine simply builds from scratch.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$IMG_CACHE/target}"
+# The target directory is kept between runs for speed; incremental data (tens of GB for this
+# workspace, and no help to a build from a fresh clone) is not worth its disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
