@@ -30,8 +30,8 @@ pub struct ListQuery {
 }
 
 /// One page of a list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Page {
     /// The jobs on this page.
     pub items: Vec<JobSummary>,

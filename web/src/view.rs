@@ -3,14 +3,15 @@
 
 use img_crd::{ImageJob, Phase, StageOutcome};
 use kube::ResourceExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The annotation that records who submitted a job through the web or `imgctl`.
 pub const SUBMITTER: &str = "img.meego.com/submitter";
 
-/// One job as the queue page and `GET /api/v1/jobs` show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One job as the queue page and `GET /api/v1/jobs` show it (and `imgctl` reads it back:
+/// fields it does not know are ignored, missing ones take their defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct JobSummary {
     /// Namespace.
     pub namespace: String,
@@ -35,6 +36,11 @@ pub struct JobSummary {
 }
 
 impl JobSummary {
+    /// `namespace/name`.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
     /// The summary of `job`.
     pub fn of(job: &ImageJob) -> JobSummary {
         let status = job.status.as_ref();

@@ -155,59 +155,48 @@ async fn the_form_offers_the_template_and_previews_with_the_overlay() {
 async fn form_errors_sit_at_their_fields_with_lines() {
     let dir = tempfile::tempdir().unwrap();
     let app = router(state(dir.path(), Vec::new()));
-    let post = |fields: Vec<(&'static str, Option<&'static str>, Vec<u8>)>| {
+    // Submits the form with the token, `action=submit` and `extra`.
+    let submit = |extra: Vec<(&'static str, Option<&'static str>, Vec<u8>)>| {
+        let mut fields = vec![
+            ("csrf", None, TOKEN.as_bytes().to_vec()),
+            ("action", None, b"submit".to_vec()),
+        ];
+        fields.extend(extra);
         let fields: Vec<(&str, Option<&str>, &[u8])> = fields
             .iter()
             .map(|(a, b, c)| (*a, *b, c.as_slice()))
             .collect();
-        form_post("/submit/", &fields)
-    };
-    let base = |extra: Vec<(&'static str, Option<&'static str>, Vec<u8>)>| {
-        let mut f = vec![
-            ("csrf", None, TOKEN.as_bytes().to_vec()),
-            ("action", None, b"submit".to_vec()),
-        ];
-        f.extend(extra);
-        f
+        send(app.clone(), form_post("/submit/", &fields))
     };
 
     // A kickstart with an unterminated section: the line is named.
-    let (status, _, body) = send(
-        app.clone(),
-        post(base(vec![
-            ("source", None, b"kickstart".to_vec()),
-            ("imagetype", None, b"raw".to_vec()),
-            ("kickstart", None, b"lang C\n%post\necho hi\n".to_vec()),
-        ])),
-    )
+    let (status, _, body) = submit(vec![
+        ("source", None, b"kickstart".to_vec()),
+        ("imagetype", None, b"raw".to_vec()),
+        ("kickstart", None, b"lang C\n%post\necho hi\n".to_vec()),
+    ])
     .await;
     let page = text(&body);
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
     assert!(page.contains("data-field=\"kickstart\">line 2:"), "{page}");
 
     // An overlay naming a platform that is not there, and a bad address.
-    let (status, _, body) = send(
-        app.clone(),
-        post(base(vec![
-            ("source", None, b"template".to_vec()),
-            ("platform", None, b"NO-SUCH".to_vec()),
-            ("overlay", None, b"gcc".to_vec()),
-            ("email", None, b"nobody".to_vec()),
-        ])),
-    )
+    let (status, _, body) = submit(vec![
+        ("source", None, b"template".to_vec()),
+        ("platform", None, b"NO-SUCH".to_vec()),
+        ("overlay", None, b"gcc".to_vec()),
+        ("email", None, b"nobody".to_vec()),
+    ])
     .await;
     let page = text(&body);
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("data-field=\"email\""), "{page}");
 
-    let (status, _, body) = send(
-        app.clone(),
-        post(base(vec![
-            ("source", None, b"template".to_vec()),
-            ("platform", None, b"NO-SUCH".to_vec()),
-            ("overlay", None, b"gcc".to_vec()),
-        ])),
-    )
+    let (status, _, body) = submit(vec![
+        ("source", None, b"template".to_vec()),
+        ("platform", None, b"NO-SUCH".to_vec()),
+        ("overlay", None, b"gcc".to_vec()),
+    ])
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -217,13 +206,10 @@ async fn form_errors_sit_at_their_fields_with_lines() {
     );
 
     // A non-UTF-8 upload.
-    let (status, _, body) = send(
-        app.clone(),
-        post(base(vec![
-            ("source", None, b"kickstart".to_vec()),
-            ("ksfile", Some("latin1.ks"), b"lang C\n# caf\xe9\n".to_vec()),
-        ])),
-    )
+    let (status, _, body) = submit(vec![
+        ("source", None, b"kickstart".to_vec()),
+        ("ksfile", Some("latin1.ks"), b"lang C\n# caf\xe9\n".to_vec()),
+    ])
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(

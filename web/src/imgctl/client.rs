@@ -299,56 +299,8 @@ pub fn read<T: DeserializeOwned>(value: &serde_json::Value, what: &str) -> Resul
         .map_err(|e| Failure::server(format!("the server's answer is not {what}: {e}")))
 }
 
-/// What `imgctl` reads of a job summary (the API's `JobSummary`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JobSummary {
-    /// Namespace.
-    pub namespace: String,
-    /// Name.
-    pub name: String,
-    /// Phase.
-    pub phase: String,
-    /// Image type.
-    #[serde(default)]
-    pub image_type: Option<String>,
-    /// Submitter.
-    #[serde(default)]
-    pub submitter: Option<String>,
-    /// Place in the queue.
-    #[serde(default)]
-    pub queue_position: Option<u32>,
-    /// Creation time.
-    #[serde(default)]
-    pub created: Option<String>,
-    /// Stages done (of six).
-    #[serde(default)]
-    pub stages_done: usize,
-    /// Whether it has ended.
-    #[serde(default)]
-    pub finished: bool,
-}
-
-impl JobSummary {
-    /// `namespace/name`.
-    pub fn id(&self) -> String {
-        format!("{}/{}", self.namespace, self.name)
-    }
-}
-
-/// What `imgctl` reads of a page of jobs (the API's `Page`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JobPage {
-    /// The jobs on this page.
-    pub items: Vec<JobSummary>,
-    /// Jobs matching, on all pages.
-    pub total: usize,
-    /// This page.
-    pub page: usize,
-    /// Jobs per page.
-    pub per_page: usize,
-}
+pub use crate::list::Page as JobPage;
+pub use crate::view::JobSummary;
 
 /// What `imgctl` reads of a job (the API's `JobDetail`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
