@@ -77,6 +77,13 @@ browser_tools() {
     export IMG_CHROMEDRIVER="${IMG_CHROMEDRIVER:-/usr/bin/chromedriver}"
 }
 
+# amqp_tools: Debian's RabbitMQ, for the notification tests and benchmark (each starts its own
+# private broker on loopback with scripts/rabbitmq-server; the package's own service is never
+# started: policy-rc.d or the absence of an init system keeps it down, and nothing uses 5672).
+amqp_tools() {
+    apt_install rabbitmq-server
+}
+
 # base_disk PROFILE: builds (or reuses) the runner's base disk with this checkout's
 # vm-runner, img-creator and kickstarter built in PROFILE (dev or release), and exports
 # IMG_BASE_DIR. The Debian root file system is cached in $IMG_CACHE/rootfs; the disk is

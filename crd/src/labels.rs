@@ -18,6 +18,23 @@ pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 /// The value of [`MANAGED_BY`] on everything the operator creates.
 pub const OPERATOR: &str = "img-operator";
 
+/// Annotation naming who submitted a job (the web frontend's user, or the e-mail address of
+/// an AMQP message).
+pub const SUBMITTER: &str = "img.meego.com/submitter";
+
+/// Label saying where a job came from when not from the API directly (`amqp`).
+pub const ORIGIN: &str = "img.meego.com/origin";
+
+/// The value of [`ORIGIN`] on jobs made from AMQP messages.
+pub const ORIGIN_AMQP: &str = "amqp";
+
+/// Annotation on AMQP jobs: the queue the message came from.
+pub const AMQP_QUEUE: &str = "img.meego.com/amqp-queue";
+
+/// Annotation on AMQP jobs whose id arrived as a JSON number (`"true"`), so results carry it
+/// back as one.
+pub const LEGACY_ID_NUMERIC: &str = "img.meego.com/legacy-id-numeric";
+
 /// Component names.
 pub mod component {
     /// The Pod that runs `vm-runner` (and QEMU in it).

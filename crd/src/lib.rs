@@ -37,7 +37,8 @@ pub use spec::{
     Source, TemplateSource,
 };
 pub use status::{
-    Artifact, ImageJobStatus, KickstartRecord, LogRecord, Phase, Stage, StageOutcome, StageRecord,
+    Artifact, Delivery, DeliveryState, ImageJobStatus, KickstartRecord, LogRecord, Notifications,
+    Phase, Stage, StageOutcome, StageRecord,
 };
 
 /// The API group.

@@ -76,6 +76,12 @@ pub struct ImageJobStatus {
     /// The runner Pod's name, once there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner_pod: Option<String>,
+
+    /// What the operator told the outside world about this job: the 2010 AMQP result
+    /// messages and the completion e-mail. A notification recorded here is never sent again,
+    /// so an operator restart or a broker outage neither loses nor repeats one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<Notifications>,
 }
 
 /// Where a job is in its life.
@@ -232,4 +238,66 @@ pub struct LogRecord {
     /// Where to read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+
+/// The notifications of a job.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Notifications {
+    /// The 2010 result messages the broker confirmed: `result_queue` (the log), then
+    /// `link_queue` (the image) or `error_queue` (the failure).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amqp: Vec<Delivery>,
+
+    /// The completion e-mail to `spec.notify.email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Delivery>,
+}
+
+impl Notifications {
+    /// The AMQP message recorded for `queue`, if any.
+    pub fn amqp_to(&self, queue: &str) -> Option<&Delivery> {
+        self.amqp.iter().find(|d| d.target == queue)
+    }
+}
+
+/// How one notification went.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// Where it went: a queue name, or the e-mail recipients.
+    pub target: String,
+    /// Delivered, Retrying or GaveUp.
+    pub state: DeliveryState,
+    /// How many times it was tried.
+    pub attempts: u32,
+    /// When it was last tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attempt_time: Option<Time>,
+    /// When the broker confirmed it, or the mail server accepted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_time: Option<Time>,
+    /// Why the last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Where a notification is.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[schemars(transform = crate::schema::without_description)]
+pub enum DeliveryState {
+    /// It failed and will be tried again.
+    #[default]
+    Retrying,
+    /// It was delivered.
+    Delivered,
+    /// It failed too often, or cannot be delivered (no valid recipient); it is not tried again.
+    GaveUp,
+}
+
+impl DeliveryState {
+    /// Whether nothing more will be done.
+    pub fn is_final(self) -> bool {
+        !matches!(self, DeliveryState::Retrying)
+    }
 }

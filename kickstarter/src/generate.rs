@@ -147,11 +147,11 @@ pub fn generate(
             }
             let entry = ctx.external_entry(&dir, &name)?;
             let written = ctx.process(&entry, &mut run)?;
-            if let Some(meta) = &written {
-                if options.index {
-                    // External configurations are indexed only when written, merged.
-                    index.push(IndexEntry::from_map(meta));
-                }
+            if let Some(meta) = &written
+                && options.index
+            {
+                // External configurations are indexed only when written, merged.
+                index.push(IndexEntry::from_map(meta));
             }
             if done(written.is_some()) {
                 return Ok(finish(run, options, index));
@@ -205,10 +205,10 @@ impl Ctx<'_> {
             self.options,
         );
         let own_file_name = entry.map.get("FileName").map(|n| percent_s(&n.value));
-        if let Some(only) = &options.only {
-            if own_file_name.as_deref() != Some(only.as_str()) {
-                return Ok(None);
-            }
+        if let Some(only) = &options.only
+            && own_file_name.as_deref() != Some(only.as_str())
+        {
+            return Ok(None);
         }
         let merged = merge(dialect, template, entry, files, &mut run.notes)?;
         let name = merged.name();

@@ -79,20 +79,23 @@ impl fmt::Display for PlatformError {
 
 impl std::error::Error for PlatformError {}
 
-/// Renders the configuration of `request.platform` from `template`, overlay applied.
-pub fn render_platform(
-    template: TemplateText<'_>,
-    request: PlatformRequest<'_>,
-) -> Result<RenderedPlatform, PlatformError> {
+/// A template read: its configurations, repositories and companion files.
+struct Prepared {
+    parsed: Template,
+    repos: Vec<crate::config::Repository>,
+    files: MemFiles,
+}
+
+fn prepare(template: TemplateText<'_>, dialect: Dialect) -> Result<Prepared, PlatformError> {
     let invalid = |e: crate::Error| PlatformError::Template(e.to_string());
     if template.configurations.is_empty() {
         return Err(PlatformError::Template(format!(
             "there is no {CONFIGURATIONS_FILE}"
         )));
     }
-    let mut parsed = Template::parse(template.configurations.as_bytes(), CONFIGURATIONS_FILE)
+    let parsed = Template::parse(template.configurations.as_bytes(), CONFIGURATIONS_FILE)
         .map_err(invalid)?;
-    let repos = if request.dialect.is_mer() {
+    let repos = if dialect.is_mer() {
         Vec::new()
     } else if template.repositories.is_empty() {
         return Err(PlatformError::Template(format!(
@@ -106,6 +109,28 @@ pub fn render_platform(
         )
         .map_err(invalid)?
     };
+    let mut files = MemFiles::new();
+    for (path, text) in template.files {
+        files.insert(path, text.as_bytes()).map_err(invalid)?;
+    }
+    Ok(Prepared {
+        parsed,
+        repos,
+        files,
+    })
+}
+
+/// Renders the configuration of `request.platform` from `template`, overlay applied.
+pub fn render_platform(
+    template: TemplateText<'_>,
+    request: PlatformRequest<'_>,
+) -> Result<RenderedPlatform, PlatformError> {
+    let invalid = |e: crate::Error| PlatformError::Template(e.to_string());
+    let Prepared {
+        mut parsed,
+        repos,
+        files,
+    } = prepare(template, request.dialect)?;
 
     let overlay = Overlay::parse(request.overlay).map_err(PlatformError::Overlay)?;
     let extra_repos: &[String] = if overlay.is_empty() {
@@ -121,10 +146,6 @@ pub fn render_platform(
         })?;
 
     let configuration = choose_configuration(&parsed, request)?;
-    let mut files = MemFiles::new();
-    for (path, text) in template.files {
-        files.insert(path, text.as_bytes()).map_err(invalid)?;
-    }
     let options = Options {
         dialect: request.dialect,
         only: Some(configuration.clone()),
@@ -149,6 +170,55 @@ pub fn render_platform(
         configuration,
         warnings,
     })
+}
+
+/// A configuration kickstarter writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigurationRef {
+    /// Its `FileName`.
+    pub file_name: String,
+    /// The platform section it builds (its `Platform`).
+    pub platform: String,
+}
+
+/// The configurations kickstarter would write from `template` — the active ones where
+/// `dialect` honours `Active` — each with its platform. Every one is rendered on the way, so a
+/// template that cannot be rendered is refused here with the file and line at fault.
+pub fn active_configurations(
+    template: TemplateText<'_>,
+    dialect: Dialect,
+) -> Result<Vec<ConfigurationRef>, PlatformError> {
+    let invalid = |e: crate::Error| PlatformError::Template(e.to_string());
+    let Prepared {
+        parsed,
+        repos,
+        files,
+    } = prepare(template, dialect)?;
+    let options = Options {
+        dialect,
+        ..Default::default()
+    };
+    let run = generate(&parsed, &repos, &files, &options).map_err(invalid)?;
+    let inactive: Vec<&str> = run
+        .notes
+        .iter()
+        .filter_map(|n| match n {
+            Note::Inactive { file_name, .. } => Some(file_name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let entries = parsed.configurations().map_err(invalid)?;
+    Ok(entries
+        .iter()
+        .filter_map(|e| {
+            let file_name = key(e, "FileName")?;
+            let platform = key(e, "Platform").unwrap_or_default();
+            (!inactive.contains(&file_name.as_str())).then_some(ConfigurationRef {
+                file_name,
+                platform,
+            })
+        })
+        .collect())
 }
 
 fn key(entry: &Entry, k: &str) -> Option<String> {
@@ -250,6 +320,40 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "there is no configuration named \"nope\" (available: img-example-minimal, img-example-developer)"
+        );
+    }
+
+    #[test]
+    fn active_configurations_name_their_platforms_and_skip_inactive_ones() {
+        let files = files();
+        let text = |configurations| TemplateText {
+            configurations,
+            repositories: example::REPOS,
+            files: &files,
+        };
+        let all = active_configurations(text(example::CONFIGURATIONS), example::DIALECT).unwrap();
+        let names: Vec<_> = all
+            .iter()
+            .map(|c| (c.file_name.as_str(), c.platform.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("img-example-minimal", "MINIMAL"),
+                ("img-example-developer", "DEVELOPER")
+            ]
+        );
+        let one_inactive = example::CONFIGURATIONS.replace(
+            "        Platform: DEVELOPER",
+            "        Platform: DEVELOPER\n        Active: False",
+        );
+        let active = active_configurations(text(&one_inactive), example::DIALECT).unwrap();
+        assert_eq!(active.len(), 1);
+        assert_eq!(active[0].file_name, "img-example-minimal");
+        let e = active_configurations(text("Default: [unclosed"), example::DIALECT).unwrap_err();
+        assert!(
+            e.to_string().starts_with("configurations.yaml:2:1: "),
+            "{e}"
         );
     }
 }

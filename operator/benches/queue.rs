@@ -64,7 +64,7 @@ fn spec(i: usize) -> ImageJobSpec {
             ..Default::default()
         },
         // A tenth of the jobs jump the queue.
-        priority: if i % 10 == 0 { 1 } else { 0 },
+        priority: if i.is_multiple_of(10) { 1 } else { 0 },
         ..Default::default()
     }
 }

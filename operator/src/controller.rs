@@ -21,6 +21,8 @@ use tracing::{debug, warn};
 use crate::config::Config;
 use crate::context::Context;
 use crate::metrics::Metrics;
+use crate::notify;
+use crate::notify::email::Mailer;
 use crate::queue::order::Limits;
 use crate::queue::{self, Queue};
 use crate::reconcile;
@@ -61,21 +63,28 @@ fn reconcile_fingerprint(guard: &DeserializeGuard<ImageJob>) -> u64 {
     h.finish()
 }
 
-/// Runs the controller and the queue until `shutdown` completes.
-pub async fn run(
+/// Runs the controller, the queue and the notification side (the notifier and, with a
+/// broker, AMQP ingress) until `shutdown` completes.
+pub async fn run<S>(
     client: Client,
     config: Config,
     metrics: Metrics,
-    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
-) {
+    mailer: Option<Mailer>,
+    shutdown: S,
+) where
+    S: Future<Output = ()> + Clone + Send + Sync + 'static,
+{
     let namespace = config.watch_namespace.clone();
     let jobs: Api<DeserializeGuard<ImageJob>> = scoped(&client, namespace.as_deref());
     let pods: Api<Pod> = scoped(&client, namespace.as_deref());
 
     let (job_store, job_writer) = reflector::store_shared(SUBSCRIBER_BUFFER);
     let (pod_store, pod_writer) = reflector::store_shared(SUBSCRIBER_BUFFER);
-    let (Some(job_events), Some(pod_events)) = (job_writer.subscribe(), pod_writer.subscribe())
-    else {
+    let (Some(job_events), Some(notify_events), Some(pod_events)) = (
+        job_writer.subscribe(),
+        job_writer.subscribe(),
+        pod_writer.subscribe(),
+    ) else {
         warn!("shared watch caches refused subscribers");
         return;
     };
@@ -108,6 +117,15 @@ pub async fn run(
         },
     );
     let debounce = config.queue_debounce();
+    let notifications = notify::run(
+        client.clone(),
+        config.clone(),
+        metrics.clone(),
+        mailer,
+        notify_events,
+        job_store.clone(),
+        shutdown.clone(),
+    );
     let ctx = Arc::new(Context::new(
         client.clone(),
         config,
@@ -160,9 +178,10 @@ pub async fn run(
             future::ready(())
         });
 
-    // The controller ends on shutdown; the watches and the queue end with it.
+    // The controller and the notification side end on shutdown (the broker's connection
+    // closed); the watches and the queue end with them.
     tokio::select! {
-        () = controller => {}
+        _ = async { futures::join!(controller, notifications) } => {}
         () = job_watch => warn!("the ImageJob watch ended"),
         () = pod_watch => warn!("the Pod watch ended"),
         () = queue_task => warn!("the queue ended"),

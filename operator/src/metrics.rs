@@ -30,6 +30,31 @@ pub struct KindLabels {
     pub kind: String,
 }
 
+/// Labels naming an AMQP queue.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+    /// The queue.
+    pub queue: String,
+}
+
+/// Labels of an ingress message's fate.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IngressLabels {
+    /// The queue it came from.
+    pub queue: String,
+    /// `created`, `duplicate`, `dead_lettered` or `requeued`.
+    pub outcome: String,
+}
+
+/// Labels of a notification's fate.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChannelLabels {
+    /// `amqp` or `email`.
+    pub channel: String,
+    /// `delivered`, `failed` or `gave_up`.
+    pub outcome: String,
+}
+
 /// Makes run-time histograms: builds take minutes to hours, so buckets run from 10 s to about 6 h.
 #[derive(Clone)]
 pub struct RunBuckets;
@@ -63,6 +88,20 @@ pub struct Metrics {
     pub status_writes: Family<KindLabels, Counter>,
     /// Pods, Secrets and Events created.
     pub objects_created: Family<KindLabels, Counter>,
+    /// 1 while connected to the AMQP broker.
+    pub amqp_connected: Gauge,
+    /// AMQP connections made (more than one: reconnections).
+    pub amqp_connections: Counter,
+    /// Failed attempts to connect to the AMQP broker.
+    pub amqp_connect_failures: Counter,
+    /// Messages the broker confirmed, by queue.
+    pub amqp_published: Family<QueueLabels, Counter>,
+    /// Ingress messages by queue and fate.
+    pub amqp_ingress: Family<IngressLabels, Counter>,
+    /// Notification attempts by channel and outcome.
+    pub notifications: Family<ChannelLabels, Counter>,
+    /// Seconds from a job's end to the delivery of its notification.
+    pub notify_delay_seconds: Histogram,
 }
 
 impl Metrics {
@@ -79,6 +118,13 @@ impl Metrics {
             reconcile_errors: Family::default(),
             status_writes: Family::default(),
             objects_created: Family::default(),
+            amqp_connected: Gauge::default(),
+            amqp_connections: Counter::default(),
+            amqp_connect_failures: Counter::default(),
+            amqp_published: Family::default(),
+            amqp_ingress: Family::default(),
+            notifications: Family::default(),
+            notify_delay_seconds: Histogram::new(exponential_buckets(0.01, 4.0, 12)),
         };
         let r = registry.sub_registry_with_prefix("img");
         r.register(
@@ -127,7 +173,62 @@ impl Metrics {
             "Objects the operator created, by kind",
             m.objects_created.clone(),
         );
+        r.register(
+            "amqp_connected",
+            "1 while connected to the AMQP broker",
+            m.amqp_connected.clone(),
+        );
+        r.register(
+            "amqp_connections",
+            "AMQP connections made; more than one means the operator reconnected",
+            m.amqp_connections.clone(),
+        );
+        r.register(
+            "amqp_connect_failures",
+            "Failed attempts to connect to the AMQP broker",
+            m.amqp_connect_failures.clone(),
+        );
+        r.register(
+            "amqp_published",
+            "Messages the AMQP broker confirmed, by queue",
+            m.amqp_published.clone(),
+        );
+        r.register(
+            "amqp_ingress_messages",
+            "Messages taken from kickstarter_queue and image_queue, by queue and outcome",
+            m.amqp_ingress.clone(),
+        );
+        r.register(
+            "notification_attempts",
+            "Notification attempts by channel (amqp, email) and outcome",
+            m.notifications.clone(),
+        );
+        r.register(
+            "notification_delay_seconds",
+            "Time from a job's end to the delivery of a notification about it",
+            m.notify_delay_seconds.clone(),
+        );
         m
+    }
+
+    /// Counts a notification attempt on `channel` with `outcome`.
+    pub fn notified(&self, channel: &str, outcome: &str) {
+        self.notifications
+            .get_or_create(&ChannelLabels {
+                channel: channel.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts an ingress message from `queue` with `outcome`.
+    pub fn ingress(&self, queue: &str, outcome: &str) {
+        self.amqp_ingress
+            .get_or_create(&IngressLabels {
+                queue: queue.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts a status write by `writer`.

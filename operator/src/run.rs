@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::controller;
 use crate::lease::{self, LeaseConfig};
 use crate::metrics::Metrics;
+use crate::notify::email::Mailer;
 
 /// A running operator.
 pub struct Operator {
@@ -87,6 +88,11 @@ impl Operator {
         .with_context(|| format!("serving the admin endpoints on {}", config.admin_addr))?;
         let lease = lease_config(&config, identity.clone());
         lease.validate()?;
+        // Settings errors end the start here, not in the leader much later.
+        let mailer = Mailer::new(&config.smtp)?;
+        if config.amqp.url.is_some() {
+            crate::amqp::broker::check_url(&config.amqp)?;
+        }
         let task = tokio::spawn(async move {
             // Ready once serving: a standby replica is as ready as it needs to be.
             health.set_ready(true);
@@ -97,7 +103,7 @@ impl Operator {
             info!(%identity, "leading");
             metrics.leader.set(1);
             let outcome = tokio::select! {
-                () = controller::run(client, config, metrics.clone(), stopped) => Ok(()),
+                () = controller::run(client, config, metrics.clone(), mailer, stopped) => Ok(()),
                 () = leader.lost() => Err(anyhow::anyhow!(
                     "lost the leader Lease; stopping so that only the new leader acts"
                 )),

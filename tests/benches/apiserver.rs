@@ -71,14 +71,14 @@ async fn main() {
         .expect("img-apiserver starts");
     let pid = server.id().expect("pid");
     let url = loop {
-        if let Ok(text) = std::fs::read_to_string(&kubeconfig) {
-            if let Some(line) = text.lines().find(|l| l.trim_start().starts_with("server:")) {
-                break line
-                    .trim_start()
-                    .trim_start_matches("server:")
-                    .trim()
-                    .to_owned();
-            }
+        if let Ok(text) = std::fs::read_to_string(&kubeconfig)
+            && let Some(line) = text.lines().find(|l| l.trim_start().starts_with("server:"))
+        {
+            break line
+                .trim_start()
+                .trim_start_matches("server:")
+                .trim()
+                .to_owned();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };

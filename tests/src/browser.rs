@@ -16,8 +16,7 @@
 //! `IMG_REQUIRE_BROWSER=1` (a missing browser fails instead of skipping).
 
 use std::fs::File;
-use std::net::{Ipv4Addr, TcpListener};
-use std::os::unix::ffi::OsStrExt as _;
+use std::net::Ipv4Addr;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -30,6 +29,9 @@ use nix::errno::Errno;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::services::free_port;
+pub use crate::services::processes_naming;
 
 /// How long chromedriver may take to answer on `/status`.
 const DRIVER_READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -339,38 +341,6 @@ impl Drop for Driver {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// The processes (other than this one) whose command line contains `path`: every process of
-/// a browser names its temporary directory (`--user-data-dir`, the crash handlers' database in
-/// its `HOME`). Public for tests that check nothing is left.
-pub fn processes_naming(path: &Path) -> Vec<Pid> {
-    let needle = path.as_os_str().as_bytes();
-    let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| {
-            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-            if u32::try_from(pid).ok()? == me || needle.is_empty() {
-                return None;
-            }
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            cmdline
-                .windows(needle.len())
-                .any(|w| w == needle)
-                .then(|| Pid::from_raw(pid))
-        })
-        .collect()
-}
-
-/// A loopback port nobody listens on right now.
-fn free_port() -> anyhow::Result<u16> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free loopback port")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// Whether `GET /status` on the port answers 200 (HTTP/1.1 by hand: no HTTP client needed).

@@ -5,3 +5,4 @@
 pub mod apiserver;
 pub mod browser;
 pub mod kubectl;
+pub mod services;

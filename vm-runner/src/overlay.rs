@@ -84,10 +84,10 @@ impl Overlay {
 impl Drop for Overlay {
     fn drop(&mut self) {
         // Gone already is fine; anything else would leave a clone behind, so say so.
-        if let Err(e) = std::fs::remove_file(&self.path) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(path = %self.path.display(), error = %e, "overlay not removed");
-            }
+        if let Err(e) = std::fs::remove_file(&self.path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "overlay not removed");
         }
     }
 }

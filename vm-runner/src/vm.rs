@@ -216,11 +216,10 @@ impl Vm {
                     Some(line) => {
                         if let Some(key) = line.strip_prefix(HOST_KEY_MARKER) {
                             host_key = Some(key.trim().to_owned());
-                        } else if line.trim() == READY_MARKER {
-                            if let Some(key) = host_key.take() {
+                        } else if line.trim() == READY_MARKER
+                            && let Some(key) = host_key.take() {
                                 return Ok(key);
                             }
-                        }
                     }
                     None => return Err(self.exited().await),
                 },

@@ -6,7 +6,7 @@ use kube::ResourceExt;
 use serde::{Deserialize, Serialize};
 
 /// The annotation that records who submitted a job through the web or `imgctl`.
-pub const SUBMITTER: &str = "img.meego.com/submitter";
+pub const SUBMITTER: &str = img_crd::labels::SUBMITTER;
 
 /// One job as the queue page and `GET /api/v1/jobs` show it (and `imgctl` reads it back:
 /// fields it does not know are ignored, missing ones take their defaults).

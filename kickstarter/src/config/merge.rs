@@ -157,11 +157,11 @@ fn selected_sections<'a>(
         }
     };
     let mut inherits = Vec::new();
-    if dialect.has_inherit() {
-        if let Some(node) = entry.map.get("Inherit") {
-            for item in expect_list(node, &entry.file, "Inherit")? {
-                inherits.push(section("Inherit", item)?);
-            }
+    if dialect.has_inherit()
+        && let Some(node) = entry.map.get("Inherit")
+    {
+        for item in expect_list(node, &entry.file, "Inherit")? {
+            inherits.push(section("Inherit", item)?);
         }
     }
     Ok((platform, inherits))

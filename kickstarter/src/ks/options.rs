@@ -155,17 +155,18 @@ pub(crate) fn parse_options(
                 Some(value)
             }
         };
-        if let Some(previous) = out.get(spec.name).cloned() {
-            if value.is_some() && previous != value {
-                problems.push((
-                    Severity::Warning,
-                    format!(
-                        "option --{} of {what} is given more than once; the last value ({}) wins",
-                        spec.name,
-                        value.as_deref().unwrap_or_default()
-                    ),
-                ));
-            }
+        if let Some(previous) = out.get(spec.name).cloned()
+            && value.is_some()
+            && previous != value
+        {
+            problems.push((
+                Severity::Warning,
+                format!(
+                    "option --{} of {what} is given more than once; the last value ({}) wins",
+                    spec.name,
+                    value.as_deref().unwrap_or_default()
+                ),
+            ));
         }
         out.options.push((spec.name, value));
     }

@@ -200,10 +200,8 @@ impl Parser<'_> {
             };
             self.sink.warning(file, no, message);
         }
-        if leading {
-            if let Some((key, value)) = metadata_comment(text) {
-                self.ks.metadata.insert(key.to_string(), value.to_string());
-            }
+        if leading && let Some((key, value)) = metadata_comment(text) {
+            self.ks.metadata.insert(key.to_string(), value.to_string());
         }
     }
 

@@ -23,19 +23,21 @@ fn digits(s: &str, min: usize, max: usize) -> Option<u32> {
 /// time with optional fraction and time zone.
 fn parse_timestamp(s: &str) -> Option<Timestamp> {
     let b = s.as_bytes();
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        if let (Some(year), Some(month), Some(day)) = (
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(year), Some(month), Some(day)) = (
             digits(&s[..4], 4, 4),
             digits(&s[5..7], 2, 2),
             digits(&s[8..], 2, 2),
-        ) {
-            return Some(Timestamp {
-                year,
-                month,
-                day,
-                time: None,
-            });
-        }
+        )
+    {
+        return Some(Timestamp {
+            year,
+            month,
+            day,
+            time: None,
+        });
     }
     let sep = s.find(['T', 't', ' ', '\t'])?;
     let (date, rest) = s.split_at(sep);
@@ -100,7 +102,9 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         _ => 0,
     }

@@ -60,10 +60,10 @@ pub(crate) async fn cleanup(job: &ImageJob, ctx: &Context) -> Result<Option<Acti
     if may_have_files {
         let claim = images_claim(job, &ctx.config.runner);
         let claims: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), &namespace);
-        if claims.get_opt(claim).await?.is_some() {
-            if let Some(action) = remove_files(job, ctx, &pods).await? {
-                return Ok(Some(action));
-            }
+        if claims.get_opt(claim).await?.is_some()
+            && let Some(action) = remove_files(job, ctx, &pods).await?
+        {
+            return Ok(Some(action));
         }
     }
     info!(job = %job.name_any(), namespace = %namespace, "cleaned up");

@@ -17,8 +17,13 @@ use super::write::{jobs_api, write_status};
 use crate::context::{Context, belongs_to};
 use crate::error::Result;
 use crate::metrics::TypeLabels;
+use crate::notify::channels;
+use crate::notify::plan::owes;
 use crate::runner::{Finished, runner_pod_name};
 use crate::status::{Cond, now, set_condition};
+
+/// How often a job past its TTL looks again whether its notifications are done.
+const NOTIFY_WAIT: Duration = Duration::from_secs(5);
 
 /// Ends `job` with what its runner reported.
 pub(crate) async fn end(job: &ImageJob, ctx: &Context, finished: Finished) -> Result<Action> {
@@ -238,6 +243,18 @@ pub(crate) async fn after_finish(job: &ImageJob, ctx: &Context) -> Result<Action
     };
     if jiff::Timestamp::now() < due {
         return Ok(ttl_action(job, &status));
+    }
+    // Notifications still owed keep the job (its record) a while past its TTL.
+    let backoff = |n| ctx.config.notify.backoff(n);
+    let grace = jiff::SignedDuration::from_secs(
+        i64::try_from(ctx.config.notify.ttl_grace_seconds).unwrap_or(i64::MAX / 2),
+    );
+    if owes(job, channels(&ctx.config), jiff::Timestamp::now(), backoff)
+        && due
+            .checked_add(grace)
+            .is_ok_and(|end| jiff::Timestamp::now() < end)
+    {
+        return Ok(Action::requeue(NOTIFY_WAIT));
     }
     info!(job = %job.name_any(), namespace = ?job.namespace(), "ttlSecondsAfterFinished passed; deleting");
     match jobs_api(ctx, job)?

@@ -31,17 +31,19 @@ fn deadline(job: &ImageJob, ctx: &Context) -> Option<jiff::Timestamp> {
         .ok()
 }
 
-/// Reconcile again when the deadline passes (Pod changes wake the reconciler before that).
+/// The longest a Running job goes without a look at its runner. Pod changes wake the
+/// reconciler at once; this is the safety net for a change whose trigger is lost (seen, rarely,
+/// under load: a runner Pod's last status reached the cache but no reconcile followed).
+const RESYNC: Duration = Duration::from_secs(10);
+
+/// Reconcile again when the deadline passes, or after [`RESYNC`] if that is sooner (Pod
+/// changes wake the reconciler before either).
 pub(crate) fn requeue_at_deadline(job: &ImageJob, ctx: &Context) -> Action {
-    match deadline(job, ctx) {
-        Some(at) => {
-            let left = at.duration_since(jiff::Timestamp::now());
-            Action::requeue(
-                Duration::try_from(left).unwrap_or(Duration::ZERO) + Duration::from_secs(1),
-            )
-        }
-        None => Action::requeue(Duration::from_secs(60)),
-    }
+    let until_deadline = deadline(job, ctx).map(|at| {
+        let left = at.duration_since(jiff::Timestamp::now());
+        Duration::try_from(left).unwrap_or(Duration::ZERO) + Duration::from_secs(1)
+    });
+    Action::requeue(until_deadline.map_or(RESYNC, |d| d.min(RESYNC)))
 }
 
 /// Follows a Running job's runner to its end.

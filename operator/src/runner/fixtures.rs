@@ -20,6 +20,7 @@ pub(super) fn config() -> RunnerConfig {
         timeout_seconds: 3600,
         deadline_grace_seconds: 120,
         kvm_resource: Some("devices.kubevirt.io/kvm".into()),
+        supplemental_groups: vec![36],
         service_account: None,
     }
 }

@@ -255,7 +255,11 @@ fn the_driver_runs_drive_against_the_service_with_the_key_and_images() {
     let mount_of = |path: &str| mounts.iter().find(|m| m.mount_path == path).unwrap();
     assert_eq!(mount_of("/etc/img/job").read_only, Some(true));
     assert_eq!(mount_of("/images").read_only, Some(false));
-    assert_eq!(mounts.len(), 2, "no base disk: {mounts:?}");
+    assert!(
+        !mounts.iter().any(|m| m.mount_path == "/base"),
+        "no base disk: {mounts:?}"
+    );
+    assert_eq!(mounts.len(), 3, "job, images and scratch: {mounts:?}");
 
     let volumes = spec.volumes.as_ref().unwrap();
     let volume = |name: &str| volumes.iter().find(|v| v.name == name).unwrap();
@@ -270,7 +274,7 @@ fn the_driver_runs_drive_against_the_service_with_the_key_and_images() {
         .as_ref()
         .unwrap();
     assert_eq!(images.claim_name, "img-images");
-    assert_eq!(volumes.len(), 2);
+    assert_eq!(volumes.len(), 3, "job, images and scratch");
 }
 
 #[test]

@@ -10,9 +10,9 @@ use img_crd::runner::{
 use img_crd::{ImageJob, urls};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EnvVar, PersistentVolumeClaimVolumeSource, Pod, PodSecurityContext,
-    PodSpec, ResourceRequirements, SeccompProfile, Secret, SecretVolumeSource, SecurityContext,
-    Volume, VolumeMount,
+    Capabilities, Container, EmptyDirVolumeSource, EnvVar, PersistentVolumeClaimVolumeSource, Pod,
+    PodSecurityContext, PodSpec, ResourceRequirements, SeccompProfile, Secret, SecretVolumeSource,
+    SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -30,6 +30,11 @@ const CLEANUP_DEADLINE_SECONDS: i64 = 600;
 
 /// The uid and gid runner Pods run as (the runner image's `img` user).
 const RUNNER_UID: i64 = 1000;
+
+/// The writable scratch space of runner-image containers, whose root file system is
+/// read-only: the VM's copy-on-write disk, QEMU's and virtiofsd's sockets, temporary files
+/// (`TMPDIR` points there).
+const SCRATCH_MOUNT: &str = "/var/lib/img/scratch";
 
 /// The labels of everything made for `job`, with `component`.
 pub(super) fn labels(job: &ImageJob, component: &str) -> BTreeMap<String, String> {
@@ -83,10 +88,11 @@ pub(super) fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
 }
 
 /// A locked-down container security context: nothing QEMU with TCG or an opened `/dev/kvm`
-/// needs beyond an ordinary user.
+/// needs beyond an ordinary user, and a read-only root (scratch space is an emptyDir).
 pub(super) fn restricted() -> SecurityContext {
     SecurityContext {
         allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
         capabilities: Some(Capabilities {
             drop: Some(vec!["ALL".to_owned()]),
             ..Default::default()
@@ -95,12 +101,16 @@ pub(super) fn restricted() -> SecurityContext {
     }
 }
 
-pub(super) fn pod_security() -> PodSecurityContext {
+/// The Pod security context: the image's user, and the groups that may open `/dev/kvm`
+/// (`--runner-supplemental-groups`; often the node's `kvm` group).
+pub(super) fn pod_security(config: &RunnerConfig) -> PodSecurityContext {
     PodSecurityContext {
         run_as_non_root: Some(true),
         run_as_user: Some(RUNNER_UID),
         run_as_group: Some(RUNNER_UID),
         fs_group: Some(RUNNER_UID),
+        supplemental_groups: (!config.supplemental_groups.is_empty())
+            .then(|| config.supplemental_groups.clone()),
         seccomp_profile: Some(SeccompProfile {
             type_: "RuntimeDefault".to_owned(),
             ..Default::default()
@@ -140,12 +150,24 @@ pub(super) fn runner_container(
         image: Some(config.image.clone()),
         image_pull_policy: config.image_pull_policy.clone(),
         command: Some(command(config, args)),
-        env: Some(vec![EnvVar {
-            name: "RUST_LOG".to_owned(),
-            value: Some("info".to_owned()),
-            ..Default::default()
-        }]),
-        volume_mounts: Some(volume_mounts),
+        env: Some(vec![
+            EnvVar {
+                name: "RUST_LOG".to_owned(),
+                value: Some("info".to_owned()),
+                ..Default::default()
+            },
+            EnvVar {
+                name: "TMPDIR".to_owned(),
+                value: Some(SCRATCH_MOUNT.to_owned()),
+                ..Default::default()
+            },
+        ]),
+        volume_mounts: Some(
+            volume_mounts
+                .into_iter()
+                .chain([mount("scratch", SCRATCH_MOUNT, false)])
+                .collect(),
+        ),
         resources,
         // A runner that dies before writing its result still leaves the end of its log.
         termination_message_policy: Some("FallbackToLogsOnError".to_owned()),
@@ -174,9 +196,18 @@ pub(super) fn one_shot_pod(
             automount_service_account_token: Some(false),
             service_account_name: config.service_account.clone(),
             enable_service_links: Some(false),
-            security_context: Some(pod_security()),
+            security_context: Some(pod_security(config)),
             containers: vec![container],
-            volumes: Some(volumes),
+            volumes: Some(
+                volumes
+                    .into_iter()
+                    .chain([Volume {
+                        name: "scratch".to_owned(),
+                        empty_dir: Some(EmptyDirVolumeSource::default()),
+                        ..Default::default()
+                    }])
+                    .collect(),
+            ),
             ..Default::default()
         }),
         status: None,
@@ -261,10 +292,10 @@ pub fn runner_pod(job: &ImageJob, description: &JobDescription, config: &RunnerC
         ],
         run_deadline(description, config),
     );
-    if let Some(spec) = pod.spec.as_mut() {
-        if !job.spec.runner.node_selector.is_empty() {
-            spec.node_selector = Some(job.spec.runner.node_selector.clone());
-        }
+    if let Some(spec) = pod.spec.as_mut()
+        && !job.spec.runner.node_selector.is_empty()
+    {
+        spec.node_selector = Some(job.spec.runner.node_selector.clone());
     }
     pod
 }

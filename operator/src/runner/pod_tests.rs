@@ -56,6 +56,32 @@ fn the_runner_pod_runs_vm_runner_with_its_volumes_and_limits() {
             .iter()
             .any(|m| m.mount_path == "/base" && m.read_only == Some(true))
     );
+    // A read-only root; scratch space (the VM's overlay, sockets) is an emptyDir.
+    let security = c.security_context.as_ref().unwrap();
+    assert_eq!(security.read_only_root_filesystem, Some(true));
+    assert_eq!(security.allow_privilege_escalation, Some(false));
+    let scratch = mounts.iter().find(|m| m.name == "scratch").unwrap();
+    assert_eq!(scratch.read_only, Some(false));
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v.name == "scratch" && v.empty_dir.is_some())
+    );
+    let tmpdir = c
+        .env
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|e| e.name == "TMPDIR")
+        .unwrap();
+    assert_eq!(tmpdir.value.as_deref(), Some(scratch.mount_path.as_str()));
+    let pod_security = spec.security_context.unwrap();
+    assert_eq!(
+        pod_security.supplemental_groups,
+        Some(vec![36]),
+        "the kvm group"
+    );
+    assert_eq!(pod_security.run_as_non_root, Some(true));
 }
 
 #[test]

@@ -26,26 +26,26 @@ pub fn check_spec(job: &ImageJob) -> Result<(), Rejection> {
             )));
         }
     }
-    if let Some(disk) = &spec.runner.base_disk {
-        if !is_plain_file_name(disk) {
-            return Err(invalid(format!(
-                "spec.runner.baseDisk: {disk:?} must be a file name on the base-disk volume (no '/', not '.' or '..')"
-            )));
-        }
+    if let Some(disk) = &spec.runner.base_disk
+        && !is_plain_file_name(disk)
+    {
+        return Err(invalid(format!(
+            "spec.runner.baseDisk: {disk:?} must be a file name on the base-disk volume (no '/', not '.' or '..')"
+        )));
     }
-    if let Some(claim) = &spec.output.claim_name {
-        if !is_dns_subdomain(claim) {
-            return Err(invalid(format!(
-                "spec.output.claimName: {claim:?} is not a valid PersistentVolumeClaim name"
-            )));
-        }
+    if let Some(claim) = &spec.output.claim_name
+        && !is_dns_subdomain(claim)
+    {
+        return Err(invalid(format!(
+            "spec.output.claimName: {claim:?} is not a valid PersistentVolumeClaim name"
+        )));
     }
-    if let Some(id) = &spec.legacy_id {
-        if id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control()) {
-            return Err(invalid(format!(
-                "spec.legacyId: {id:?} must be 1 to 128 characters without control characters"
-            )));
-        }
+    if let Some(id) = &spec.legacy_id
+        && (id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control()))
+    {
+        return Err(invalid(format!(
+            "spec.legacyId: {id:?} must be 1 to 128 characters without control characters"
+        )));
     }
     Ok(())
 }
@@ -78,12 +78,12 @@ fn check_source(spec: &ImageJobSpec) -> Result<(), Rejection> {
         }
     }
     if let Some(t) = &s.template {
-        if let Some(cm) = &t.config_map {
-            if !is_dns_subdomain(cm) {
-                return Err(invalid(format!(
-                    "spec.source.template.configMap: {cm:?} is not a valid ConfigMap name"
-                )));
-            }
+        if let Some(cm) = &t.config_map
+            && !is_dns_subdomain(cm)
+        {
+            return Err(invalid(format!(
+                "spec.source.template.configMap: {cm:?} is not a valid ConfigMap name"
+            )));
         }
         if t.platform.trim().is_empty() {
             return Err(invalid("spec.source.template.platform: must not be empty"));

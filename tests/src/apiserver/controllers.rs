@@ -194,10 +194,10 @@ fn delete(cluster: &Cluster, r: &ObjRef, propagation: Propagation) {
         propagation,
         ..DeleteOptions::default()
     };
-    if let Err(e) = cluster.delete(target, &opts) {
-        if e.code != 404 {
-            tracing::warn!(object = %r.name, error = %e, "garbage collection failed");
-        }
+    if let Err(e) = cluster.delete(target, &opts)
+        && e.code != 404
+    {
+        tracing::warn!(object = %r.name, error = %e, "garbage collection failed");
     }
 }
 
@@ -299,14 +299,13 @@ fn release_owner(cluster: &Cluster, graph: &Graph, owner: &str) {
     let Some(rt) = type_of(cluster, &r.key) else {
         return;
     };
-    if let Some(obj) = cluster.store.get(&r.key, &r.namespace, &r.name) {
-        if meta::is_deleting(&obj.value)
-            && meta::finalizers(&obj.value)
-                .iter()
-                .any(|f| f == "foregroundDeletion")
-        {
-            remove_finalizer(cluster, &rt, &obj, "foregroundDeletion");
-        }
+    if let Some(obj) = cluster.store.get(&r.key, &r.namespace, &r.name)
+        && meta::is_deleting(&obj.value)
+        && meta::finalizers(&obj.value)
+            .iter()
+            .any(|f| f == "foregroundDeletion")
+    {
+        remove_finalizer(cluster, &rt, &obj, "foregroundDeletion");
     }
 }
 
@@ -316,10 +315,10 @@ fn recheck_namespace(cluster: &Cluster, ns: &str) {
         return;
     };
     let key = type_key(&rt);
-    if let Some(ns_obj) = cluster.store.get(&key, "", ns) {
-        if meta::is_deleting(&ns_obj.value) {
-            terminate_namespace(cluster, &rt, &ns_obj);
-        }
+    if let Some(ns_obj) = cluster.store.get(&key, "", ns)
+        && meta::is_deleting(&ns_obj.value)
+    {
+        terminate_namespace(cluster, &rt, &ns_obj);
     }
 }
 

@@ -421,10 +421,10 @@ fn prune_object(
     path: &str,
     removed: &mut Vec<String>,
 ) {
-    if schema.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true)) {
-        if let Some(meta) = map.get_mut("metadata") {
-            prune_metadata(meta, removed);
-        }
+    if schema.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true))
+        && let Some(meta) = map.get_mut("metadata")
+    {
+        prune_metadata(meta, removed);
     }
     if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
         for (k, v) in map.iter_mut() {

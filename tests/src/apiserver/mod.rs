@@ -27,6 +27,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use cluster::Cluster;
+pub use http::access::{Access, RequestInfo};
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -59,6 +60,7 @@ pub struct ApiServer {
     shutdown: watch::Sender<bool>,
     cut_watches: watch::Sender<u64>,
     kubelet_root: Option<PathBuf>,
+    access: Arc<http::access::AccessLog>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -71,6 +73,7 @@ impl ApiServer {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (cut_watches, cut_rx) = watch::channel(0u64);
         let kubelet_root = config.kubelet.as_ref().map(|k| k.root.clone());
+        let access = Arc::new(http::access::AccessLog::default());
         let state = Arc::new(http::AppState {
             cluster: cluster.clone(),
             address: addr.to_string(),
@@ -78,6 +81,7 @@ impl ApiServer {
             shutdown: shutdown_rx.clone(),
             cut_watches: cut_rx,
             kubelet_root: kubelet_root.clone(),
+            access: access.clone(),
         });
         let app = http::router(state);
         let controllers = controllers::spawn(cluster.clone(), shutdown_rx.clone());
@@ -105,6 +109,7 @@ impl ApiServer {
             shutdown,
             cut_watches,
             kubelet_root,
+            access,
             task: Some(task),
         })
     }
@@ -143,6 +148,19 @@ impl ApiServer {
         kubeconfig(&self.url())
     }
 
+    /// A kubeconfig whose requests present `user` as their bearer token, so that the server
+    /// records them under that name ([`ApiServer::access_log`]). Nothing is authorized: the
+    /// requests are served as any other.
+    pub fn kubeconfig_for(&self, user: &str) -> String {
+        kubeconfig_document(&self.url(), &format!("{{token: {user:?}}}"))
+    }
+
+    /// The requests made with a bearer token so far, with their authorization attributes
+    /// (verb, API group, resource, subresource, namespace, name) and status.
+    pub fn access_log(&self) -> Vec<Access> {
+        self.access.entries()
+    }
+
     /// Stops the server and waits for it.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
@@ -160,7 +178,12 @@ impl Drop for ApiServer {
 
 /// A kubeconfig for a server at `url`, context `img-loopback`, namespace `default`.
 pub fn kubeconfig(url: &str) -> String {
+    kubeconfig_document(url, "{}")
+}
+
+/// The kubeconfig document, with `user` (flow-style YAML) as the user's credentials.
+fn kubeconfig_document(url: &str, user: &str) -> String {
     format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: img-loopback\n  cluster:\n    server: {url}\ncontexts:\n- name: img-loopback\n  context:\n    cluster: img-loopback\n    user: img-loopback\n    namespace: default\ncurrent-context: img-loopback\nusers:\n- name: img-loopback\n  user: {{}}\npreferences: {{}}\n"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: img-loopback\n  cluster:\n    server: {url}\ncontexts:\n- name: img-loopback\n  context:\n    cluster: img-loopback\n    user: img-loopback\n    namespace: default\ncurrent-context: img-loopback\nusers:\n- name: img-loopback\n  user: {user}\npreferences: {{}}\n"
     )
 }

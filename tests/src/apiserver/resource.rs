@@ -143,15 +143,60 @@ fn builtin(
     }
 }
 
-/// The built-in kinds the project uses (and the namespaces and CRDs every cluster has).
+/// The built-in kinds the project uses (and the namespaces and CRDs every cluster has): what
+/// the operator and the web frontend read and write, and what the Helm chart installs
+/// (Deployments, RBAC, Ingress, PodDisruptionBudget). The chart's kinds are stored and served
+/// like any object; nothing acts on them (no Deployment controller, no authorization).
 pub fn builtins() -> Vec<ResourceType> {
     let mut pods = builtin("", "v1", "pods", "Pod", true, &["po"], true);
     pods.categories = vec!["all".to_owned()];
     let mut services = builtin("", "v1", "services", "Service", true, &["svc"], true);
     services.categories = vec!["all".to_owned()];
+    let mut deployments = builtin(
+        "apps",
+        "v1",
+        "deployments",
+        "Deployment",
+        true,
+        &["deploy"],
+        true,
+    );
+    deployments.categories = vec!["all".to_owned()];
+    let rbac = "rbac.authorization.k8s.io";
     vec![
         pods,
         services,
+        deployments,
+        builtin(rbac, "v1", "roles", "Role", true, &[], false),
+        builtin(rbac, "v1", "rolebindings", "RoleBinding", true, &[], false),
+        builtin(rbac, "v1", "clusterroles", "ClusterRole", false, &[], false),
+        builtin(
+            rbac,
+            "v1",
+            "clusterrolebindings",
+            "ClusterRoleBinding",
+            false,
+            &[],
+            false,
+        ),
+        builtin(
+            "networking.k8s.io",
+            "v1",
+            "ingresses",
+            "Ingress",
+            true,
+            &["ing"],
+            true,
+        ),
+        builtin(
+            "policy",
+            "v1",
+            "poddisruptionbudgets",
+            "PodDisruptionBudget",
+            true,
+            &["pdb"],
+            true,
+        ),
         builtin("", "v1", "configmaps", "ConfigMap", true, &["cm"], false),
         builtin("", "v1", "secrets", "Secret", true, &[], false),
         builtin("", "v1", "events", "Event", true, &["ev"], false),

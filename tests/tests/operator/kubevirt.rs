@@ -5,45 +5,14 @@
 use img_crd::conditions::reasons;
 use img_crd::{Phase, RunnerKind};
 use k8s_openapi::api::core::v1::{Secret, Service};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ApiResource, DynamicObject, PostParams};
-use kube::core::GroupVersionKind;
+use kube::api::{Api, DynamicObject};
 
 use crate::env::{Env, spec};
-
-fn vmi_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("kubevirt.io", "v1", "VirtualMachineInstance"),
-        "virtualmachineinstances",
-    )
-}
-
-async fn install_kubevirt_api(env: &Env) {
-    let crd: CustomResourceDefinition = serde_json::from_value(serde_json::json!({
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "virtualmachineinstances.kubevirt.io"},
-        "spec": {
-            "group": "kubevirt.io",
-            "scope": "Namespaced",
-            "names": {"plural": "virtualmachineinstances", "singular": "virtualmachineinstance",
-                      "kind": "VirtualMachineInstance", "shortNames": ["vmi"]},
-            "versions": [{"name": "v1", "served": true, "storage": true,
-                "schema": {"openAPIV3Schema": {"type": "object",
-                    "x-kubernetes-preserve-unknown-fields": true}}}]
-        }
-    }))
-    .unwrap();
-    Api::<CustomResourceDefinition>::all(env.client.clone())
-        .create(&PostParams::default(), &crd)
-        .await
-        .unwrap();
-}
 
 #[tokio::test]
 async fn a_kubevirt_job_gets_its_vm_service_key_and_driver_and_the_vm_goes_when_it_ends() {
     let env = Env::start().await;
-    install_kubevirt_api(&env).await;
+    env.install_kubevirt_api().await;
     let _operator = env.operator(&[]).await;
     let gate = env.path("go");
     let mut s = spec(&format!("succeed wait-for={}", gate.display()));
@@ -53,7 +22,7 @@ async fn a_kubevirt_job_gets_its_vm_service_key_and_driver_and_the_vm_goes_when_
     env.wait_phase("default", "vm", Phase::Running).await;
 
     let vmis: Api<DynamicObject> =
-        Api::namespaced_with(env.client.clone(), "default", &vmi_resource());
+        Api::namespaced_with(env.client.clone(), "default", &crate::env::vmi_resource());
     let vmi = vmis.get("vm-vm").await.unwrap();
     assert_eq!(vmi.data["spec"]["domain"]["cpu"]["cores"], 3);
     let owner = &vmi.metadata.owner_references.as_ref().unwrap()[0];

@@ -205,10 +205,41 @@ impl Env {
         .await;
     }
 
+    /// Installs a stand-in for KubeVirt's VirtualMachineInstance API (its CRD, schema-less).
+    pub(crate) async fn install_kubevirt_api(&self) {
+        let crd: CustomResourceDefinition = serde_json::from_value(serde_json::json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "virtualmachineinstances.kubevirt.io"},
+            "spec": {
+                "group": "kubevirt.io",
+                "scope": "Namespaced",
+                "names": {"plural": "virtualmachineinstances", "singular": "virtualmachineinstance",
+                          "kind": "VirtualMachineInstance", "shortNames": ["vmi"]},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object",
+                        "x-kubernetes-preserve-unknown-fields": true}}}]
+            }
+        }))
+        .unwrap();
+        Api::<CustomResourceDefinition>::all(self.client.clone())
+            .create(&PostParams::default(), &crd)
+            .await
+            .unwrap();
+    }
+
     /// The images volume of `ns`, as the kubelet made it.
     pub(crate) fn images_dir(&self, ns: &str) -> PathBuf {
         self.server.pvc_dir(ns, "img-images").unwrap()
     }
+}
+
+/// KubeVirt's VirtualMachineInstances, for a dynamic API.
+pub(crate) fn vmi_resource() -> kube::api::ApiResource {
+    kube::api::ApiResource::from_gvk_with_plural(
+        &kube::core::GroupVersionKind::gvk("kubevirt.io", "v1", "VirtualMachineInstance"),
+        "virtualmachineinstances",
+    )
 }
 
 /// A job's phase.

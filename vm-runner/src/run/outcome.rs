@@ -51,9 +51,9 @@ pub fn publish(
             Err(e) => tracing::warn!(error = %e, "result not serialised"),
         }
     }
-    if let Some(path) = termination_log {
-        if let Err(e) = std::fs::write(path, result.to_termination_message()) {
-            tracing::warn!(path = %path.display(), error = %e, "termination message not written");
-        }
+    if let Some(path) = termination_log
+        && let Err(e) = std::fs::write(path, result.to_termination_message())
+    {
+        tracing::warn!(path = %path.display(), error = %e, "termination message not written");
     }
 }

@@ -52,10 +52,10 @@ impl Session {
             share.stop().await;
         }
         self.overlay.take();
-        if let Some(work) = self.work.take() {
-            if let Err(e) = work.close() {
-                notes.push(format!("work directory not removed: {e}"));
-            }
+        if let Some(work) = self.work.take()
+            && let Err(e) = work.close()
+        {
+            notes.push(format!("work directory not removed: {e}"));
         }
         notes
     }

@@ -118,6 +118,7 @@ impl Cluster {
         initial_status(rt, &mut obj);
         let mut warnings = Vec::new();
         self.prune(rt, &mut obj, opts.field_validation, &mut warnings)?;
+        super::write::fold_string_data(rt, &mut obj);
         if rt.kind == "CustomResourceDefinition" && rt.is_builtin() {
             crd::prepare(&mut obj)
                 .map_err(|(field, m)| ApiError::invalid(subject(rt), &name, &field, &m))?;

@@ -127,10 +127,11 @@ impl Cluster {
             }
             let mut next = current.value.clone();
             let mut finalizers = meta::finalizers(&next);
-            if let Some(f) = opts.propagation.finalizer() {
-                if !finalizers.iter().any(|x| x == f) && !meta::is_deleting(&next) {
-                    finalizers.push(f.to_owned());
-                }
+            if let Some(f) = opts.propagation.finalizer()
+                && !finalizers.iter().any(|x| x == f)
+                && !meta::is_deleting(&next)
+            {
+                finalizers.push(f.to_owned());
             }
             let grace = self.grace_period(target, &current.value, opts);
             // A namespace waits for its contents: `spec.finalizers` holds "kubernetes" until

@@ -55,17 +55,17 @@ pub(crate) fn json_patch(doc: &Value, body: &[u8]) -> ApiResult<Value> {
     };
     let mut out = doc.clone();
     for op in patch.0 {
-        if let json_patch::PatchOperation::Test(t) = &op {
-            if t.value.is_null() {
-                let actual = out.pointer(t.path.as_str()).unwrap_or(&Value::Null);
-                if !actual.is_null() {
-                    return Err(rejected(format!(
-                        "testing value {} failed: test failed",
-                        t.path.as_str()
-                    )));
-                }
-                continue;
+        if let json_patch::PatchOperation::Test(t) = &op
+            && t.value.is_null()
+        {
+            let actual = out.pointer(t.path.as_str()).unwrap_or(&Value::Null);
+            if !actual.is_null() {
+                return Err(rejected(format!(
+                    "testing value {} failed: test failed",
+                    t.path.as_str()
+                )));
             }
+            continue;
         }
         json_patch::patch(&mut out, std::slice::from_ref(&op))
             .map_err(|e| rejected(e.to_string()))?;
@@ -174,10 +174,10 @@ impl Cluster {
         self.patch_with(target, status_only, opts, |served| {
             let outcome = patch::strategic_merge_report(served, &patch, schema.as_ref())
                 .map_err(patch_error)?;
-            if opts.field_validation == FieldValidation::Strict {
-                if let Some(e) = outcome.strict_error(&patch) {
-                    return Err(patch_error(e));
-                }
+            if opts.field_validation == FieldValidation::Strict
+                && let Some(e) = outcome.strict_error(&patch)
+            {
+                return Err(patch_error(e));
             }
             Ok(outcome.object)
         })
@@ -215,15 +215,15 @@ impl Cluster {
             applied["metadata"]["namespace"] = Value::String(target.namespace.to_owned());
         }
         // Status and the rest are applied separately when status is a subresource.
-        if rt.status_subresource {
-            if let Some(root) = applied.as_object_mut() {
-                if status_only {
-                    root.retain(|k, _| {
-                        matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status")
-                    });
-                } else {
-                    root.remove("status");
-                }
+        if rt.status_subresource
+            && let Some(root) = applied.as_object_mut()
+        {
+            if status_only {
+                root.retain(|k, _| {
+                    matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status")
+                });
+            } else {
+                root.remove("status");
             }
         }
         let schema = schema_for(rt);

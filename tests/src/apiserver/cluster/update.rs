@@ -215,6 +215,7 @@ impl Cluster {
         let rt = target.rt;
         let mut warnings = Vec::new();
         self.prune(rt, &mut next, opts.field_validation, &mut warnings)?;
+        super::write::fold_string_data(rt, &mut next);
         if rt.kind == "CustomResourceDefinition" && rt.is_builtin() {
             crd::prepare(&mut next).map_err(|(field, m)| {
                 ApiError::invalid(target.subject(), target.name, &field, &m)

@@ -69,6 +69,32 @@ pub(crate) fn check_metadata(rt: &ResourceType, name: &str, obj: &Value) -> ApiR
     Ok(())
 }
 
+/// Folds a Secret's write-only `stringData` into `data` (base64, overriding keys already
+/// there) and drops it, as the real server does before it stores a Secret: readers only ever
+/// see `data`.
+pub(crate) fn fold_string_data(rt: &ResourceType, obj: &mut Value) {
+    use base64::Engine as _;
+    if !(rt.is_builtin() && rt.group.is_empty() && rt.kind == "Secret") {
+        return;
+    }
+    let Some(map) = obj.as_object_mut() else {
+        return;
+    };
+    let Some(Value::Object(strings)) = map.remove("stringData") else {
+        return;
+    };
+    let data = map
+        .entry("data")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    if let Some(data) = data.as_object_mut() {
+        for (key, value) in strings {
+            let text = value.as_str().unwrap_or_default();
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            data.insert(key, Value::String(encoded));
+        }
+    }
+}
+
 impl Cluster {
     /// Drops the fields of a custom resource its schema does not declare, as the real server
     /// prunes structural schemas, reporting them as `fieldValidation` asks.
@@ -131,5 +157,28 @@ impl Cluster {
             &meta::now(),
             schema.as_ref(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::resource::builtins;
+
+    #[test]
+    fn secrets_keep_string_data_as_data() {
+        let types = builtins();
+        let secrets = types.iter().find(|t| t.kind == "Secret").unwrap();
+        let mut secret = serde_json::json!({"kind": "Secret", "data": {"a": "eA==", "b": "eA=="},
+            "stringData": {"b": "pw", "c": "ks"}});
+        fold_string_data(secrets, &mut secret);
+        assert_eq!(
+            secret,
+            serde_json::json!({"kind": "Secret", "data": {"a": "eA==", "b": "cHc=", "c": "a3M="}})
+        );
+        let config_maps = types.iter().find(|t| t.kind == "ConfigMap").unwrap();
+        let mut cm = serde_json::json!({"stringData": {"b": "pw"}});
+        fold_string_data(config_maps, &mut cm);
+        assert_eq!(cm, serde_json::json!({"stringData": {"b": "pw"}}));
     }
 }

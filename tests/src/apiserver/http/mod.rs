@@ -1,6 +1,7 @@
 //! The HTTP face of the server: one fallback handler that parses the Kubernetes URL and
-//! dispatches on method and route.
+//! dispatches on method and route, and records who asked for what ([`access`]).
 
+pub mod access;
 mod discovery;
 mod list;
 mod logs;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub cut_watches: tokio_watch::Receiver<u64>,
     /// Where the kubelet mode keeps Pod logs (`None`: no kubelet, no logs).
     pub kubelet_root: Option<std::path::PathBuf>,
+    /// Requests made with a bearer token, with their authorization attributes.
+    pub access: Arc<access::AccessLog>,
 }
 
 /// The query parameters of a request.
@@ -67,6 +70,11 @@ async fn dispatch(
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
+    state.access.record(
+        access::user(&headers),
+        access::request_info(&method, &path, &params),
+        response.status().as_u16(),
+    );
     tracing::debug!(%method, %path, status = response.status().as_u16(), "request");
     response
 }

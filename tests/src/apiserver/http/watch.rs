@@ -219,11 +219,10 @@ pub(crate) fn watch(
                             continue;
                         }
                         last_rv = event.object.rv;
-                        if let Some(kind) = watcher.translate(&event) {
-                            if tx.send(watcher.line(kind.as_str(), &event.object)).await.is_err() {
+                        if let Some(kind) = watcher.translate(&event)
+                            && tx.send(watcher.line(kind.as_str(), &event.object)).await.is_err() {
                                 return;
                             }
-                        }
                     }
                     // Too slow to keep up, or the store is gone: end the watch; clients
                     // resume from the last resourceVersion they saw.

@@ -170,10 +170,10 @@ impl Node {
         }
         if removed {
             self.waiting.remove(&uid);
-            if let Some(mut r) = self.running.remove(&uid) {
-                if let Some(kill) = r.kill.take() {
-                    let _ = kill.send(0);
-                }
+            if let Some(mut r) = self.running.remove(&uid)
+                && let Some(kill) = r.kill.take()
+            {
+                let _ = kill.send(0);
             }
             return;
         }
@@ -258,9 +258,9 @@ pub(crate) fn finish_deletion(cluster: &Cluster, pod: &Stored) {
         grace_period: Some(0),
         ..DeleteOptions::default()
     };
-    if let Err(e) = cluster.delete(target, &opts) {
-        if e.code != 404 {
-            tracing::warn!(pod = %pod.name(), error = %e, "kubelet could not finish deletion");
-        }
+    if let Err(e) = cluster.delete(target, &opts)
+        && e.code != 404
+    {
+        tracing::warn!(pod = %pod.name(), error = %e, "kubelet could not finish deletion");
     }
 }

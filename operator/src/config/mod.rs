@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+mod notify;
+
+pub use notify::{AmqpConfig, NotifyConfig, SmtpConfig, SmtpTls};
+
 /// Everything the operator needs to know besides the cluster it talks to.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -55,6 +59,18 @@ pub struct Config {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub leader: LeaderConfig,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub amqp: AmqpConfig,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub smtp: SmtpConfig,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub notify: NotifyConfig,
 }
 
 impl Config {
@@ -146,6 +162,16 @@ pub struct RunnerConfig {
     /// QEMU's TCG.
     #[arg(long, env = "IMG_KVM_RESOURCE")]
     pub kvm_resource: Option<String>,
+
+    /// Supplementary groups of runner Pods, comma-separated: the group that owns `/dev/kvm` on
+    /// the nodes (often `kvm`, gid 36 on Red Hat-like systems, 108 or so on Debian) when runners
+    /// should use KVM without a device plugin.
+    #[arg(
+        long = "runner-supplemental-groups",
+        env = "IMG_RUNNER_SUPPLEMENTAL_GROUPS",
+        value_delimiter = ','
+    )]
+    pub supplemental_groups: Vec<i64>,
 
     /// The service account of runner Pods (they need no API access).
     #[arg(long = "runner-service-account", env = "IMG_RUNNER_SERVICE_ACCOUNT")]

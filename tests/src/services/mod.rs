@@ -1,0 +1,178 @@
+//! Real servers the notification tests talk to, each started from this repository's scripts on
+//! loopback ports in a directory of its own, and killed with everything it started when dropped
+//! (on every path, panics included): [`rabbitmq`] (Debian's RabbitMQ) and [`smtp`] (aiosmtpd).
+//! [`python`] runs the independent clients in `tests/python/` (pika). Also the process and
+//! port helpers these and the browser harness share.
+
+pub mod python;
+pub mod rabbitmq;
+pub mod smtp;
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::os::unix::ffi::OsStrExt as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow};
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+/// The repository's root (where `scripts/` and `tests/python/` are).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free loopback port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The processes (other than this one) whose command line contains `path`: a server's
+/// processes name its directory (a browser's `--user-data-dir`, RabbitMQ's data directory).
+/// Public for tests that check nothing is left.
+pub fn processes_naming(path: &Path) -> Vec<Pid> {
+    let needle = path.as_os_str().as_bytes();
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            if u32::try_from(pid).ok()? == me || needle.is_empty() {
+                return None;
+            }
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            cmdline
+                .windows(needle.len())
+                .any(|w| w == needle)
+                .then(|| Pid::from_raw(pid))
+        })
+        .collect()
+}
+
+/// Whether something accepts connections on the loopback `port`.
+pub fn listening(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(
+        &(Ipv4Addr::LOCALHOST, port).into(),
+        Duration::from_millis(200),
+    )
+    .is_ok()
+}
+
+/// Whether a test that needs the real servers must run rather than skip (in CI, or with
+/// `IMG_REQUIRE_SERVICES=1`).
+pub fn required() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var_os("IMG_REQUIRE_SERVICES").is_some()
+}
+
+/// A server process in its own process group, with its output in a log file.
+struct Process {
+    name: &'static str,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Process {
+    /// Starts `command` (its output to `log`) in a new process group.
+    fn spawn(name: &'static str, mut command: Command, log: &Path) -> anyhow::Result<Process> {
+        let out =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        Ok(Process {
+            name,
+            child: Some(child),
+            log: log.to_path_buf(),
+        })
+    }
+
+    /// Waits until `port` accepts connections; fails with the log's end if the process
+    /// exits or `timeout` passes.
+    fn wait_listening(&mut self, port: u16, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if listening(port) {
+                return Ok(());
+            }
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if exited.is_some() || Instant::now() > deadline {
+                self.kill(Signal::SIGKILL, Duration::ZERO);
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(30).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                return Err(anyhow!(
+                    "{} did not listen on 127.0.0.1:{port} ({}); {}:\n{}",
+                    self.name,
+                    match exited {
+                        Some(status) => format!("it exited, {status}"),
+                        None => format!("not within {timeout:?}"),
+                    },
+                    self.log.display(),
+                    tail.join("\n")
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Sends `signal` to the process group, waits up to `grace` for the leader to exit, then
+    /// kills the group and reaps the leader.
+    fn kill(&mut self, signal: Signal, grace: Duration) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let group = i32::try_from(child.id()).map(Pid::from_raw).ok();
+        let send = |s: Signal| {
+            if let Some(group) = group {
+                match killpg(group, s) {
+                    Ok(()) | Err(Errno::ESRCH) => {}
+                    Err(e) => eprintln!("signalling the process group of {}: {e}", self.name),
+                }
+            }
+        };
+        send(signal);
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        send(Signal::SIGKILL);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill(Signal::SIGKILL, Duration::ZERO);
+    }
+}
+
+/// Waits until no process names `path` on its command line (a server's helpers that outlive
+/// their group leader for a moment), for at most `timeout`.
+fn wait_gone(path: &Path, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while !processes_naming(path).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
