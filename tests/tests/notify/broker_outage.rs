@@ -97,7 +97,6 @@ async fn a_broker_crash_loses_and_repeats_nothing() {
     .await
     .unwrap();
     let operator = bridged_operator(&env, &url, &[]).await;
-    wait_connected(operator.admin_addr).await;
     let mut links = take(&url, "link_queue", 8, 60.0).await;
     links.extend(take(&url, "link_queue", 10, 2.0).await);
     let ids: BTreeSet<String> = links

@@ -116,7 +116,7 @@ pub(crate) async fn bridged() -> Option<(RabbitMq, Env)> {
 }
 
 /// An operator bridged to the broker at `url` (ingress into `default`, quick retries), with
-/// `extra` flags.
+/// `extra` flags, once it is connected and the queues are declared.
 pub(crate) async fn bridged_operator(env: &Env, url: &str, extra: &[&str]) -> Operator {
     let mut flags = vec![
         "--amqp-url",
@@ -131,5 +131,9 @@ pub(crate) async fn bridged_operator(env: &Env, url: &str, extra: &[&str]) -> Op
         "1",
     ];
     flags.extend_from_slice(extra);
-    env.operator(&flags).await
+    let operator = env.operator(&flags).await;
+    // The operator declares the 2010 exchanges and queues before it reports itself
+    // connected; a client publishing earlier would find nothing bound (unroutable).
+    wait_connected(operator.admin_addr).await;
+    operator
 }
