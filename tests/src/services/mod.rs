@@ -35,6 +35,39 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// The first of `count` consecutive free loopback ports, below the kernel's ephemeral range,
+/// for a server that listens on several ports of its own (RabbitMQ: AMQP, Erlang distribution,
+/// epmd). A port from `bind(0)` is ephemeral, and its neighbours can be taken at any moment by
+/// another test's listener or outgoing connection; ports below the range are only ever taken
+/// by an explicit choice like this one.
+pub fn free_port_run(count: u16) -> anyhow::Result<u16> {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    const LOWEST: u16 = 10_000;
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let span = ephemeral_low.saturating_sub(LOWEST + count);
+    anyhow::ensure!(
+        span > 0,
+        "no ports below the ephemeral range ({ephemeral_low})"
+    );
+    for _ in 0..1_000 {
+        // A random start (std's hasher keys are random), so concurrent tests rarely meet.
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let first = LOWEST + (random % u64::from(span)) as u16;
+        let bound: Vec<TcpListener> = (first..first + count)
+            .map_while(|port| TcpListener::bind((Ipv4Addr::LOCALHOST, port)).ok())
+            .collect();
+        if bound.len() == usize::from(count) {
+            return Ok(first);
+        }
+    }
+    anyhow::bail!("found no {count} consecutive free ports below {ephemeral_low}")
+}
+
 /// The processes (other than this one) whose command line contains `path`: a server's
 /// processes name its directory (a browser's `--user-data-dir`, RabbitMQ's data directory).
 /// Public for tests that check nothing is left.

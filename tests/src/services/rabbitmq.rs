@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use nix::sys::signal::Signal;
 
-use super::{Process, free_port, repo_root, wait_gone};
+use super::{Process, free_port_run, repo_root, wait_gone};
 
 /// How long the broker may take to listen (about 6 s on an idle machine of this kind).
 const START_TIMEOUT: Duration = Duration::from_secs(90);
@@ -36,12 +36,7 @@ impl RabbitMq {
     pub fn start() -> anyhow::Result<RabbitMq> {
         let dir = tempfile::Builder::new().prefix("img-rabbitmq-").tempdir()?;
         // Three consecutive free ports: AMQP, distribution, epmd.
-        let port = loop {
-            let port = free_port()?;
-            if port < u16::MAX - 2 && (1..=2).all(|i| !super::listening(port + i)) {
-                break port;
-            }
-        };
+        let port = free_port_run(3)?;
         let mut broker = RabbitMq {
             dir,
             port,
