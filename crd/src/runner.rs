@@ -39,6 +39,9 @@ pub const IMAGES_MOUNT: &str = "/images";
 /// Where the runner Pod has the base-disk volume (read-only).
 pub const BASE_DISK_MOUNT: &str = "/base";
 
+/// Where the runner Pod has the package cache volume, when the operator has one.
+pub const PACKAGE_CACHE_MOUNT: &str = "/var/cache/img/packages";
+
 /// Where the runner writes its [`RunResult`] (Kubernetes' default `terminationMessagePath`).
 pub const TERMINATION_MESSAGE_PATH: &str = "/dev/termination-log";
 

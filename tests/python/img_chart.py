@@ -36,7 +36,11 @@ MANIFESTS_NAMESPACE = "img-system"
 # kept by Kubernetes itself, so Helm's keep annotation has nothing to say there.
 MANIFESTS_VALUES = {
     "crds": {"install": False},
-    "persistence": {"images": {"keep": False}, "baseDisk": {"keep": False}},
+    "persistence": {
+        "images": {"keep": False},
+        "baseDisk": {"keep": False},
+        "packageCache": {"keep": False},
+    },
 }
 # Helm's bookkeeping labels: they would claim the objects for Helm.
 HELM_LABELS = ("helm.sh/chart", "app.kubernetes.io/managed-by")

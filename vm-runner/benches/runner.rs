@@ -116,6 +116,7 @@ async fn boot(base: &BaseDisk, work: &Path, share_dir: Option<&Path>) -> (Booted
         ssh_port: port,
         ssh_public_key: &public,
         share_socket: share.as_ref().map(VirtioFs::socket),
+        cache_socket: None,
     };
     let t = Instant::now();
     let mut vm = Vm::start(Path::new("qemu-system-x86_64"), &config).expect("qemu");

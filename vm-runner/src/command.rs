@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// The placeholders a creator template may use.
-pub const PLACEHOLDERS: &[&str] = &["format", "ks", "outdir", "name", "arch"];
+pub const PLACEHOLDERS: &[&str] = &["format", "ks", "outdir", "name", "arch", "cachedir"];
 
 /// The values for one build.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,8 @@ pub struct CreatorArgs<'a> {
     pub name: &'a str,
     /// The architecture (`x86_64` unless the kickstart says otherwise).
     pub arch: &'a str,
+    /// The package cache's path in the guest, if there is one.
+    pub cachedir: Option<&'a str>,
 }
 
 /// A template that cannot be used.
@@ -67,16 +69,19 @@ pub fn check_template(template: &str) -> Result<(), TemplateError> {
     Ok(())
 }
 
-/// The template's words with the placeholders replaced.
+/// The template's words with the placeholders replaced; words naming `{cachedir}` are left
+/// out when there is no cache.
 pub fn expand(template: &str, args: CreatorArgs<'_>) -> Vec<String> {
     template
         .split_whitespace()
+        .filter(|word| args.cachedir.is_some() || !word.contains("{cachedir}"))
         .map(|word| {
             word.replace("{format}", args.format)
                 .replace("{ks}", args.ks)
                 .replace("{outdir}", args.outdir)
                 .replace("{name}", args.name)
                 .replace("{arch}", args.arch)
+                .replace("{cachedir}", args.cachedir.unwrap_or_default())
         })
         .collect()
 }
@@ -100,6 +105,7 @@ mod tests {
         outdir: "/mnt/img-out",
         name: "nb",
         arch: "x86_64",
+        cachedir: None,
     };
 
     #[test]
@@ -128,6 +134,21 @@ mod tests {
                 "--arch=x86_64"
             ]
         );
+    }
+
+    #[test]
+    fn the_cache_word_goes_in_only_with_a_cache() {
+        let template = "mic create {format} {ks} -o {outdir} --cachedir={cachedir}";
+        assert_eq!(expand(template, ARGS).last().unwrap(), "/mnt/img-out");
+        let cached = CreatorArgs {
+            cachedir: Some("/var/cache/img-packages"),
+            ..ARGS
+        };
+        assert_eq!(
+            expand(template, cached).last().unwrap(),
+            "--cachedir=/var/cache/img-packages"
+        );
+        assert!(check_template(template).is_ok());
     }
 
     #[test]

@@ -57,16 +57,22 @@ pub struct Settings {
     pub boot_timeout_seconds: u64,
 
     /// The image creator's command in the guest, as words separated by spaces; `{format}`,
-    /// `{ks}`, `{outdir}`, `{name}` and `{arch}` are replaced. Examples: mic2
-    /// `mic-image-creator --config={ks} --format={format} --outdir={outdir}`, Tizen mic
-    /// `mic create {format} {ks} -o {outdir}` (the default; the base disk's creator speaks
-    /// both).
+    /// `{ks}`, `{outdir}`, `{name}`, `{arch}` and `{cachedir}` are replaced (a word with
+    /// `{cachedir}` is left out when there is no package cache). Examples: mic2
+    /// `mic-image-creator --config={ks} --format={format} --outdir={outdir} --cache={cachedir}`,
+    /// Tizen mic `mic create {format} {ks} -o {outdir} --cachedir={cachedir}` (the default;
+    /// the base disk's creator speaks both).
     #[arg(
         long,
         env = "IMG_CREATOR",
-        default_value = "mic create {format} {ks} -o {outdir}"
+        default_value = "mic create {format} {ks} -o {outdir} --cachedir={cachedir}"
     )]
     pub creator: String,
+
+    /// A directory kept between builds for the creator's package cache, shared into the
+    /// guest with virtio-fs (not used when artifacts go over SSH, or in a KubeVirt VM).
+    #[arg(long, env = "IMG_PACKAGE_CACHE")]
+    pub package_cache: Option<PathBuf>,
 
     /// Where clones, sockets and temporary files go (default: the system's temp directory).
     #[arg(long, env = "IMG_WORK_DIR")]

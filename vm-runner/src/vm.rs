@@ -39,6 +39,8 @@ pub struct VmConfig<'a> {
     pub ssh_public_key: &'a str,
     /// virtiofsd's socket, when the output is shared.
     pub share_socket: Option<&'a Path>,
+    /// The package cache's virtiofsd socket, when there is one (only with `share_socket`).
+    pub cache_socket: Option<&'a Path>,
 }
 
 /// QEMU's arguments for `config` (pure, so it is tested without QEMU).
@@ -88,14 +90,22 @@ pub fn qemu_args(config: &VmConfig<'_>) -> Vec<OsString> {
         ));
         push("-numa");
         push("node,memdev=mem");
-        push("-chardev");
-        push(&format!("socket,id=vfs,path={}", socket.display()));
-        push("-device");
-        // A longer queue keeps more writes in flight (measured: ~15 % faster for large files).
-        push(&format!(
-            "vhost-user-fs-pci,chardev=vfs,tag={},queue-size=1024",
-            share::TAG
-        ));
+        let shares = [(Some(socket), "vfs", share::TAG)].into_iter().chain([(
+            config.cache_socket,
+            "vfscache",
+            share::CACHE_TAG,
+        )]);
+        for (socket, id, tag) in shares {
+            let Some(socket) = socket else { continue };
+            push("-chardev");
+            push(&format!("socket,id={id},path={}", socket.display()));
+            push("-device");
+            // A longer queue keeps more writes in flight (measured: ~15 % faster for large
+            // files).
+            push(&format!(
+                "vhost-user-fs-pci,chardev={id},tag={tag},queue-size=1024"
+            ));
+        }
     }
     let mut drive = OsString::from("file=");
     drive.push(config.disk.as_os_str());
@@ -310,6 +320,7 @@ mod tests {
             ssh_port: 2222,
             ssh_public_key: "ssh-ed25519 AAAA test",
             share_socket: share,
+            cache_socket: None,
         };
         qemu_args(&config)
             .into_iter()
@@ -361,6 +372,39 @@ mod tests {
         assert!(
             after(&a, "-device")
                 .contains(&"vhost-user-fs-pci,chardev=vfs,tag=imgout,queue-size=1024")
+        );
+        assert!(!a.iter().any(|x| x.contains("imgcache")));
+    }
+
+    #[test]
+    fn the_package_cache_is_a_second_device_on_the_same_memory() {
+        let base = base();
+        let config = VmConfig {
+            accel: "tcg",
+            memory_mib: 1024,
+            cpus: 2,
+            base: &base,
+            disk: Path::new("/w/job.qcow2"),
+            ssh_port: 2222,
+            ssh_public_key: "ssh-ed25519 AAAA test",
+            share_socket: Some(Path::new("/w/virtiofs.sock")),
+            cache_socket: Some(Path::new("/w/virtiofs-cache.sock")),
+        };
+        let a: Vec<String> = qemu_args(&config)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect();
+        assert_eq!(after(&a, "-object").len(), 1);
+        assert_eq!(
+            after(&a, "-chardev"),
+            [
+                "socket,id=vfs,path=/w/virtiofs.sock",
+                "socket,id=vfscache,path=/w/virtiofs-cache.sock"
+            ]
+        );
+        assert!(
+            after(&a, "-device")
+                .contains(&"vhost-user-fs-pci,chardev=vfscache,tag=imgcache,queue-size=1024")
         );
     }
 }

@@ -548,3 +548,123 @@ fn vdi_vmdk_and_liveusb_images_are_what_they_say() {
         assert_clean(&tmp);
     }
 }
+
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The `.deb` files of the one repository-set directory in a package cache.
+fn cached_debs(cache: &Path) -> Vec<PathBuf> {
+    let sets: Vec<PathBuf> = files_in(cache)
+        .into_iter()
+        .filter(|p| !name_of(p).starts_with('.'))
+        .collect();
+    assert_eq!(sets.len(), 1, "one repository set: {sets:?}");
+    files_in(&sets[0])
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+        .collect()
+}
+
+#[test]
+fn the_package_cache_serves_the_next_build_and_a_tampered_file_is_caught() {
+    if !ready() {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().expect("tmp");
+    let tmp = dir.path().join("tmp");
+    let cache = dir.path().join("cache");
+    let ks = small_ks(dir.path(), "true");
+    let build = |out: &str| {
+        let o = create(
+            &[
+                "create",
+                "fs",
+                &ks.display().to_string(),
+                "-o",
+                &dir.path().join(out).display().to_string(),
+                "--cachedir",
+                &cache.display().to_string(),
+            ],
+            &tmp,
+        );
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code(), text)
+    };
+
+    let (code, text) = build("out1");
+    assert_eq!(code, Some(0), "{text}");
+    let debs = cached_debs(&cache);
+    assert!(debs.len() > 50, "a minbase system and less: {debs:?}");
+    assert!(
+        text.contains(&format!(
+            "0 packages reused, {} downloaded and added",
+            debs.len()
+        )),
+        "{text}"
+    );
+
+    // A time no download carries (apt stamps files with the repository's), to tell which
+    // files the next builds fetched again.
+    let old = std::time::UNIX_EPOCH + Duration::from_secs(978_307_200);
+    for deb in &debs {
+        fs::File::options()
+            .write(true)
+            .open(deb)
+            .and_then(|f| f.set_modified(old))
+            .expect("set time");
+    }
+    // Same size, other bytes: apt alone would install it.
+    let victim = debs
+        .iter()
+        .find(|p| name_of(p).starts_with("less_"))
+        .expect("less is cached")
+        .clone();
+    let mut bytes = fs::read(&victim).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs::write(&victim, bytes).expect("tamper");
+
+    let (code, text) = build("out2");
+    assert_eq!(code, Some(1), "{text}");
+    let name = name_of(&victim);
+    assert!(
+        text.contains("differ from the repository's signed index") && text.contains(&name),
+        "{text}"
+    );
+    assert!(!victim.exists(), "the tampered file left the cache");
+    assert!(files_in(&dir.path().join("out2")).is_empty());
+    assert_clean(&tmp);
+
+    let (code, text) = build("out3");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{} packages reused, 1 downloaded and added",
+            debs.len() - 1
+        )),
+        "{text}"
+    );
+    assert_eq!(cached_debs(&cache), debs, "the same files, nothing stale");
+    for deb in &debs {
+        let time = fs::metadata(deb).and_then(|m| m.modified()).expect("time");
+        assert_eq!(
+            time == old,
+            *deb != victim,
+            "only {name} was fetched again: {}",
+            deb.display()
+        );
+    }
+    assert!(
+        files_in(&cache.join(".incoming")).is_empty(),
+        "no staging directory is left"
+    );
+    assert_clean(&tmp);
+}

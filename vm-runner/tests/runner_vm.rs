@@ -403,6 +403,7 @@ async fn drive_against_our_own_vm(w: &World) {
             ssh_port: port,
             ssh_public_key: &public,
             share_socket: Some(share.socket()),
+            cache_socket: None,
         },
     )
     .unwrap();
@@ -464,4 +465,43 @@ async fn drive_against_our_own_vm(w: &World) {
     kubevirt.stop(Duration::from_secs(1)).await;
     share.stop().await;
     drop(overlay);
+}
+
+#[test]
+fn a_package_cache_is_shared_into_the_guest_for_the_creator() {
+    let Some((_vm, w)) = vm() else { return };
+    let cache = w.dir.path().join("packages");
+    let creator = "touch --reference={ks} {cachedir}/from-the-guest {outdir}/{name}.raw";
+    let (out, result) = w.build(creator, &["--package-cache", &cache.display().to_string()]);
+    let log = w.log();
+    assert!(out.status.success(), "{log}");
+    assert_eq!(result.outcome, Outcome::Succeeded);
+    assert!(
+        log.contains(&format!(
+            "package cache {} shared with the guest",
+            cache.display()
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "$ touch '--reference=/var/tmp/img/job.ks' /var/cache/img-packages/from-the-guest /mnt/img-out/job.raw"
+        ),
+        "{log}"
+    );
+    assert!(
+        cache.join("from-the-guest").is_file(),
+        "the guest wrote into the host's cache directory"
+    );
+    assert_eq!(w.leftovers(), Vec::<String>::new(), "both virtiofsd gone");
+
+    // Without a cache the creator is not told of one.
+    std::fs::remove_dir_all(w.out()).unwrap();
+    let (out, _) = w.build(creator, &[]);
+    let log = w.log();
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("$ touch '--reference=/var/tmp/img/job.ks' /mnt/img-out/job.raw"),
+        "{log}"
+    );
 }

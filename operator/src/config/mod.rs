@@ -118,6 +118,12 @@ pub struct RunnerConfig {
     #[arg(long, env = "IMG_BASE_DISK_CLAIM", default_value = "img-base-disk")]
     pub base_disk_claim: String,
 
+    /// A PersistentVolumeClaim (per namespace) for the image creator's package cache, shared
+    /// by all runners (ReadWriteMany where builds run on several nodes): a build takes the
+    /// packages it finds there and adds the ones it downloads. No cache without it.
+    #[arg(long, env = "IMG_PACKAGE_CACHE_CLAIM")]
+    pub package_cache_claim: Option<String>,
+
     /// For `kubevirt` jobs: the PersistentVolumeClaim (per namespace) with the base disk as
     /// KubeVirt boots it (`disk.img` at its root, or a block-mode claim), overlaid
     /// copy-on-write by an ephemeral volume.

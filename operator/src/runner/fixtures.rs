@@ -13,6 +13,7 @@ pub(super) fn config() -> RunnerConfig {
         command: vec!["vm-runner".into()],
         images_claim: "img-images".into(),
         base_disk_claim: "img-base-disk".into(),
+        package_cache_claim: None,
         kubevirt_base_disk_claim: "img-base-disk-kubevirt".into(),
         base_disk: "base.qcow2".into(),
         cpus: 2,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use img_crd::labels::{self, component};
 use img_crd::runner::{
     BASE_DISK_MOUNT, CLEAN_SUBCOMMAND, IMAGES_MOUNT, JOB_FILE, JOB_MOUNT, JobDescription,
-    RUN_SUBCOMMAND, TERMINATION_MESSAGE_PATH,
+    PACKAGE_CACHE_MOUNT, RUN_SUBCOMMAND, TERMINATION_MESSAGE_PATH,
 };
 use img_crd::{ImageJob, urls};
 use k8s_openapi::ByteString;
@@ -237,8 +237,9 @@ pub(super) fn run_deadline(description: &JobDescription, config: &RunnerConfig) 
     .unwrap_or(i64::MAX)
 }
 
-/// The runner Pod: `vm-runner run` with the job description, the base disk (read-only) and
-/// the images volume; `/dev/kvm` through `--kvm-resource` when the cluster offers it.
+/// The runner Pod: `vm-runner run` with the job description, the base disk (read-only), the
+/// images volume and the package cache if there is one; `/dev/kvm` through `--kvm-resource`
+/// when the cluster offers it.
 pub fn runner_pod(job: &ImageJob, description: &JobDescription, config: &RunnerConfig) -> Pod {
     let job_file = format!("{JOB_MOUNT}/{JOB_FILE}");
     let memory = Quantity(format!(
@@ -254,25 +255,37 @@ pub fn runner_pod(job: &ImageJob, description: &JobDescription, config: &RunnerC
         requests.insert(kvm.clone(), Quantity("1".to_owned()));
         limits.insert(kvm.clone(), Quantity("1".to_owned()));
     }
+    let mut args = vec![
+        RUN_SUBCOMMAND,
+        "--job",
+        &job_file,
+        "--images",
+        IMAGES_MOUNT,
+        "--base",
+        BASE_DISK_MOUNT,
+        "--termination-log",
+        TERMINATION_MESSAGE_PATH,
+    ];
+    let mut mounts = vec![
+        mount("job", JOB_MOUNT, true),
+        mount("images", IMAGES_MOUNT, false),
+        mount("base", BASE_DISK_MOUNT, true),
+    ];
+    let mut volumes = vec![
+        job_secret_volume(job),
+        claim_volume("images", images_claim(job, config), false),
+        claim_volume("base", &config.base_disk_claim, true),
+    ];
+    if let Some(claim) = &config.package_cache_claim {
+        args.extend(["--package-cache", PACKAGE_CACHE_MOUNT]);
+        mounts.push(mount("packages", PACKAGE_CACHE_MOUNT, false));
+        volumes.push(claim_volume("packages", claim, false));
+    }
     let container = runner_container(
         config,
         "runner",
-        &[
-            RUN_SUBCOMMAND,
-            "--job",
-            &job_file,
-            "--images",
-            IMAGES_MOUNT,
-            "--base",
-            BASE_DISK_MOUNT,
-            "--termination-log",
-            TERMINATION_MESSAGE_PATH,
-        ],
-        vec![
-            mount("job", JOB_MOUNT, true),
-            mount("images", IMAGES_MOUNT, false),
-            mount("base", BASE_DISK_MOUNT, true),
-        ],
+        &args,
+        mounts,
         Some(ResourceRequirements {
             requests: Some(requests),
             limits: Some(limits),
@@ -285,11 +298,7 @@ pub fn runner_pod(job: &ImageJob, description: &JobDescription, config: &RunnerC
         component::RUNNER,
         config,
         container,
-        vec![
-            job_secret_volume(job),
-            claim_volume("images", images_claim(job, config), false),
-            claim_volume("base", &config.base_disk_claim, true),
-        ],
+        volumes,
         run_deadline(description, config),
     );
     if let Some(spec) = pod.spec.as_mut()

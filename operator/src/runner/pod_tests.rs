@@ -85,6 +85,47 @@ fn the_runner_pod_runs_vm_runner_with_its_volumes_and_limits() {
 }
 
 #[test]
+fn with_a_package_cache_claim_runners_mount_it_and_say_where() {
+    let plain = runner_pod(&job(), &description(), &config());
+    assert!(
+        !plain
+            .spec
+            .unwrap()
+            .volumes
+            .unwrap()
+            .iter()
+            .any(|v| v.name == "packages"),
+        "no cache unless configured"
+    );
+    let mut cfg = config();
+    cfg.package_cache_claim = Some("img-packages".into());
+    let spec = runner_pod(&job(), &description(), &cfg).spec.unwrap();
+    let volume = spec
+        .volumes
+        .unwrap()
+        .into_iter()
+        .find(|v| v.name == "packages")
+        .unwrap();
+    let claim = volume.persistent_volume_claim.unwrap();
+    assert_eq!(claim.claim_name, "img-packages");
+    assert_eq!(claim.read_only, Some(false));
+    let c = &spec.containers[0];
+    let mount = c
+        .volume_mounts
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|m| m.name == "packages")
+        .unwrap();
+    assert_eq!(mount.mount_path, "/var/cache/img/packages");
+    let command = c.command.as_ref().unwrap();
+    assert_eq!(
+        command[command.len() - 2..],
+        ["--package-cache", "/var/cache/img/packages"]
+    );
+}
+
+#[test]
 fn a_job_may_name_its_own_claim_and_node_selector() {
     let mut j = job();
     j.spec.output.claim_name = Some("team-images".into());

@@ -17,8 +17,8 @@ fn names(list: &[&str]) -> Vec<String> {
 }
 
 /// What the defaults make: the CRD, the operator (two replicas, a PDB, its RBAC and metrics
-/// Service), the web frontend (RBAC, Service) and the two claims.
-const DEFAULT_OBJECTS: [&str; 18] = [
+/// Service), the web frontend (RBAC, Service) and the three claims.
+const DEFAULT_OBJECTS: [&str; 19] = [
     "ClusterRole/img-operator",
     "ClusterRole/img-web",
     "ClusterRoleBinding/img-operator",
@@ -28,6 +28,7 @@ const DEFAULT_OBJECTS: [&str; 18] = [
     "Deployment/img-web",
     "PersistentVolumeClaim/img-base-disk",
     "PersistentVolumeClaim/img-images",
+    "PersistentVolumeClaim/img-package-cache",
     "PodDisruptionBudget/img-operator",
     "Role/img-operator-leader",
     "Role/img-web",
@@ -199,4 +200,48 @@ fn the_operator_rolls_when_credentials_given_as_values_change() {
         operator_pod_annotations(&tool, &Values::defaults()),
         Value::Null
     );
+}
+
+#[test]
+fn a_private_mail_ca_is_mounted_where_the_operator_reads_it() {
+    let Some(tool) = tool("a_private_mail_ca_is_mounted_where_the_operator_reads_it") else {
+        return;
+    };
+    let smtp = json!({"enabled": true, "host": "smtp.example.org", "tls": "tls"});
+    let plain = tool.render(&Values::defaults().with(json!({"notifications": {"smtp": smtp}})));
+    let pod = &plain.get("Deployment", "img-operator")["spec"]["template"]["spec"];
+    assert_eq!(pod["volumes"], Value::Null, "no CA, no volume");
+
+    let mut with_ca = smtp.clone();
+    with_ca["caConfigMap"] = json!("mail-ca");
+    with_ca["caKey"] = json!("corp-root.pem");
+    let rendered =
+        tool.render(&Values::defaults().with(json!({"notifications": {"smtp": with_ca}})));
+    let pod = &rendered.get("Deployment", "img-operator")["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let file = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "IMG_SMTP_CA_FILE")
+        .expect("IMG_SMTP_CA_FILE is set")["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mount = &container["volumeMounts"][0];
+    assert_eq!(mount["readOnly"], true);
+    let volume = &pod["volumes"][0];
+    assert_eq!(volume["name"], mount["name"]);
+    assert_eq!(volume["configMap"]["name"], "mail-ca");
+    let item = &volume["configMap"]["items"][0];
+    assert_eq!(
+        file,
+        format!(
+            "{}/{}",
+            mount["mountPath"].as_str().unwrap(),
+            item["path"].as_str().unwrap()
+        ),
+        "the variable names the mounted file"
+    );
+    assert_eq!(item["key"], "corp-root.pem");
 }

@@ -105,6 +105,8 @@ pub struct Request {
     pub copy_kernel: bool,
     /// `--tmpdir`: where the image is assembled (default `/var/tmp`).
     pub tmpdir: PathBuf,
+    /// `--cachedir`: the package cache.
+    pub cachedir: Option<PathBuf>,
     /// Options accepted for compatibility that change nothing here.
     pub ignored: Vec<String>,
 }
@@ -171,7 +173,8 @@ struct Common {
     /// Where the image is assembled.
     #[arg(long, default_value = "/var/tmp")]
     tmpdir: PathBuf,
-    /// Package cache directory (accepted; apt caches per build).
+    /// Package cache directory: packages are taken from it (checked against the
+    /// repositories' signed indexes) and the ones downloaded are added to it.
     #[arg(short = 'k', long, alias = "cache")]
     cachedir: Option<PathBuf>,
     /// mic.conf (accepted; nothing in it applies).
@@ -240,7 +243,6 @@ impl Common {
         mut ignored: Vec<String>,
     ) -> Request {
         let accepted = [
-            ("--cachedir", self.cachedir.is_some()),
             ("--config", self.config_file.is_some()),
             ("--record-pkgs", self.record_pkgs.is_some()),
             ("--pkgmgr", self.pkgmgr.is_some()),
@@ -267,6 +269,7 @@ impl Common {
             pack_to: self.pack_to,
             copy_kernel: self.copy_kernel,
             tmpdir: self.tmpdir,
+            cachedir: self.cachedir,
             ignored,
         }
     }
@@ -314,8 +317,12 @@ mod tests {
         assert_eq!(r.outdir, PathBuf::from("/out"));
         assert_eq!(r.arch.as_deref(), Some("i686"));
         assert_eq!(r.release.as_deref(), Some("7"));
-        let r = parse(argv("/usr/local/bin/mic -d cr auto x.ks --pkgmgr=zypp")).expect("auto");
+        let r = parse(argv(
+            "/usr/local/bin/mic -d cr auto x.ks --pkgmgr=zypp --cachedir=/var/cache/mic",
+        ))
+        .expect("auto");
         assert_eq!(r.format, None);
+        assert_eq!(r.cachedir, Some(PathBuf::from("/var/cache/mic")));
         assert_eq!(r.ignored, ["--pkgmgr"]);
         assert_eq!(r.outdir, PathBuf::from("."));
     }
@@ -323,9 +330,10 @@ mod tests {
     #[test]
     fn mic2_style() {
         let r = parse(argv(
-            "mic-image-creator --config=a.ks --format=livecd --outdir=/o --arch=ia32 --save-kernel --run-mode=0",
+            "mic-image-creator --config=a.ks --format=livecd --outdir=/o --arch=ia32 --save-kernel --run-mode=0 --cache=/c",
         ))
         .expect("parse");
+        assert_eq!(r.cachedir, Some(PathBuf::from("/c")), "mic2's --cache");
         assert_eq!(r.format.as_deref(), Some("livecd"));
         assert_eq!(r.arch.as_deref(), Some("ia32"));
         assert!(r.copy_kernel);

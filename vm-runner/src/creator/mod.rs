@@ -13,6 +13,7 @@
 //! It must run as root (mmdebstrap's root mode, chroot, device nodes in the image).
 
 pub mod args;
+pub mod cache;
 pub mod disk;
 pub mod live;
 pub mod output;
@@ -46,6 +47,9 @@ pub fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    if argv.get(1).map(String::as_str) == Some(cache::VERIFY_COMMAND) {
+        return cache::verify_main(&argv[2..]);
+    }
     let request = match args::parse(argv) {
         Ok(r) => r,
         Err(e) => e.exit(),
@@ -221,7 +225,21 @@ async fn build(
     let console = run.console();
     let root = work.join("root");
     let layout = Layout::plan(&recipe.parts, format.boots() && recipe.bootloader.install);
-    rootfs::bootstrap(run, recipe, &root).await?;
+    let cache = match &req.cachedir {
+        Some(dir) => Some(cache::PackageCache::open(dir, recipe)?),
+        None => None,
+    };
+    rootfs::bootstrap(run, recipe, &root, cache.as_ref()).await?;
+    if let Some(cache) = &cache {
+        let kept = cache.keep()?;
+        console.info(&format!(
+            "package cache {}: {} packages reused, {} downloaded and added",
+            cache.dir().display(),
+            kept.reused,
+            kept.downloaded
+        ));
+    }
+    drop(cache);
     {
         let chroot = rootfs::Chroot::open(run, &root)?;
         console.info("configuring the image");

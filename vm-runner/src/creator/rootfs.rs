@@ -12,12 +12,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
+use super::cache::PackageCache;
 use super::proc::Runner;
 use super::recipe::{Password, Recipe};
 use super::workspace::ChrootMounts;
 
-/// Runs mmdebstrap into `root` (which must not exist yet).
-pub async fn bootstrap(run: &Runner, recipe: &Recipe, root: &Path) -> Result<()> {
+/// Runs mmdebstrap into `root` (which must not exist yet), with `cache` when given.
+pub async fn bootstrap(
+    run: &Runner,
+    recipe: &Recipe,
+    root: &Path,
+    cache: Option<&PackageCache>,
+) -> Result<()> {
     let mut args: Vec<String> = vec![
         "--mode=root".into(),
         "--variant=minbase".into(),
@@ -38,6 +44,10 @@ pub async fn bootstrap(run: &Runner, recipe: &Recipe, root: &Path) -> Result<()>
         args.push("--dpkgopt=path-exclude=/usr/share/doc/*".into());
         args.push("--dpkgopt=path-include=/usr/share/doc/*/copyright".into());
         args.push("--dpkgopt=path-exclude=/usr/share/man/*".into());
+    }
+    if let Some(cache) = cache {
+        let creator = std::env::current_exe().context("cannot find this program's path")?;
+        args.extend(cache.mmdebstrap_args(&creator));
     }
     args.push("--".into());
     args.push(recipe.suite.clone());

@@ -22,6 +22,7 @@ pub(crate) struct Session {
     pub(crate) work: Option<tempfile::TempDir>,
     pub(crate) overlay: Option<Overlay>,
     pub(crate) share: Option<VirtioFs>,
+    pub(crate) cache_share: Option<VirtioFs>,
     pub(crate) vm: Option<Vm>,
     pub(crate) guest: Option<Guest>,
 }
@@ -48,7 +49,10 @@ impl Session {
             }
             vm.stop(STOP_GRACE).await;
         }
-        if let Some(share) = self.share.take() {
+        for share in [self.share.take(), self.cache_share.take()]
+            .into_iter()
+            .flatten()
+        {
             share.stop().await;
         }
         self.overlay.take();

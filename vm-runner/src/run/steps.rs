@@ -31,6 +31,8 @@ pub(crate) const GUEST_DIR: &str = "/var/tmp/img";
 pub(crate) const GUEST_SHARE: &str = "/mnt/img-out";
 /// The guest's output directory when there is no share.
 pub(crate) const GUEST_OUT: &str = "/var/tmp/img/out";
+/// Where the guest mounts the package cache.
+pub(crate) const GUEST_CACHE: &str = "/var/cache/img-packages";
 /// How long SSH may take to accept the runner once the guest says it is ready.
 const SSH_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -159,6 +161,7 @@ async fn boot(cx: &mut Context<'_>, base: &BaseDisk) -> Result<(), Failure> {
             Err(e) => return Err(vm_failed(format!("virtio-fs: {e}"))),
         }
     }
+    start_cache_share(cx, &work).await;
     let key = ssh::new_key();
     let public = key
         .public_key()
@@ -180,6 +183,7 @@ async fn boot(cx: &mut Context<'_>, base: &BaseDisk) -> Result<(), Failure> {
         ssh_port: port,
         ssh_public_key: &public,
         share_socket: cx.session.share.as_ref().map(VirtioFs::socket),
+        cache_socket: cx.session.cache_share.as_ref().map(VirtioFs::socket),
     };
     let started = Instant::now();
     let vm = Vm::start(&cx.settings.qemu, &config).map_err(|e| vm_failed(e.to_string()))?;
@@ -207,8 +211,49 @@ async fn boot(cx: &mut Context<'_>, base: &BaseDisk) -> Result<(), Failure> {
         );
         guest.check(&mount).await.map_err(vm_failed)?;
     }
+    if cx.session.cache_share.is_some() {
+        let mount = format!(
+            "mkdir -p {dir} && mount -t virtiofs {tag} {dir}",
+            dir = quote(GUEST_CACHE),
+            tag = share::CACHE_TAG
+        );
+        guest.check(&mount).await.map_err(vm_failed)?;
+    }
     cx.session.guest = Some(guest);
     Ok(())
+}
+
+/// Shares the package cache with the guest when there is one and virtio-fs is in use; says
+/// in the log why not otherwise (the build then downloads every package).
+async fn start_cache_share(cx: &mut Context<'_>, work: &Path) {
+    let Some(dir) = &cx.settings.package_cache else {
+        return;
+    };
+    if cx.session.share.is_none() {
+        cx.log.line(&format!(
+            "package cache {} not used: it is shared with virtio-fs, which this run does not use",
+            dir.display()
+        ));
+        return;
+    }
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        cx.log
+            .line(&format!("package cache {} not used: {e}", dir.display()));
+        return;
+    }
+    let socket = work.join("virtiofs-cache.sock");
+    match VirtioFs::start_named(&cx.settings.virtiofsd, dir, &socket).await {
+        Ok(share) => {
+            cx.log.line(&format!(
+                "package cache {} shared with the guest",
+                dir.display()
+            ));
+            cx.session.cache_share = Some(share);
+        }
+        Err(e) => cx
+            .log
+            .line(&format!("package cache {} not used: {e}", dir.display())),
+    }
 }
 
 /// Waits for a VM someone else started (KubeVirt) to accept SSH. Its host key cannot be
@@ -234,6 +279,12 @@ async fn reach(cx: &mut Context<'_>, remote: &RemoteVm) -> Result<(), Failure> {
         remote.host,
         started.elapsed().as_secs_f64()
     ));
+    if let Some(dir) = &cx.settings.package_cache {
+        cx.log.line(&format!(
+            "package cache {} not used: a KubeVirt VM has only its own volumes",
+            dir.display()
+        ));
+    }
     let setup = format!(
         "mkdir -p {} && test -d {}",
         quote(GUEST_DIR),
@@ -371,6 +422,7 @@ async fn build(cx: &mut Context<'_>) -> Result<String, Failure> {
             outdir,
             name: &cx.job.name,
             arch: &arch,
+            cachedir: cx.session.cache_share.as_ref().map(|_| GUEST_CACHE),
         },
     );
     let command = shell_line(&words);
