@@ -37,6 +37,9 @@ impl VirtioFs {
         socket: &Path,
     ) -> Result<VirtioFs, String> {
         let socket = socket.to_owned();
+        // virtiofsd resolves its source inside its own sandbox: a relative path (`--out out`)
+        // would not be found there.
+        let dir = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut child = Command::new(virtiofsd)
             .arg(format!("--socket-path={}", socket.display()))
             .arg("-o")

@@ -310,6 +310,10 @@ mod tests {
     }
 
     fn args(share: Option<&Path>) -> Vec<String> {
+        args_with_cache(share, None)
+    }
+
+    fn args_with_cache(share: Option<&Path>, cache: Option<&Path>) -> Vec<String> {
         let base = base();
         let config = VmConfig {
             accel: "tcg",
@@ -320,7 +324,7 @@ mod tests {
             ssh_port: 2222,
             ssh_public_key: "ssh-ed25519 AAAA test",
             share_socket: share,
-            cache_socket: None,
+            cache_socket: cache,
         };
         qemu_args(&config)
             .into_iter()
@@ -378,22 +382,10 @@ mod tests {
 
     #[test]
     fn the_package_cache_is_a_second_device_on_the_same_memory() {
-        let base = base();
-        let config = VmConfig {
-            accel: "tcg",
-            memory_mib: 1024,
-            cpus: 2,
-            base: &base,
-            disk: Path::new("/w/job.qcow2"),
-            ssh_port: 2222,
-            ssh_public_key: "ssh-ed25519 AAAA test",
-            share_socket: Some(Path::new("/w/virtiofs.sock")),
-            cache_socket: Some(Path::new("/w/virtiofs-cache.sock")),
-        };
-        let a: Vec<String> = qemu_args(&config)
-            .into_iter()
-            .map(|a| a.into_string().unwrap())
-            .collect();
+        let a = args_with_cache(
+            Some(Path::new("/w/virtiofs.sock")),
+            Some(Path::new("/w/virtiofs-cache.sock")),
+        );
         assert_eq!(after(&a, "-object").len(), 1);
         assert_eq!(
             after(&a, "-chardev"),

@@ -203,19 +203,18 @@ async fn boot(cx: &mut Context<'_>, base: &BaseDisk) -> Result<(), Failure> {
     ));
     let setup = format!("mkdir -p {} {}", quote(GUEST_DIR), quote(GUEST_OUT));
     guest.check(&setup).await.map_err(vm_failed)?;
-    if cx.session.share.is_some() {
+    let shares = [
+        (cx.session.share.is_some(), share::TAG, GUEST_SHARE),
+        (
+            cx.session.cache_share.is_some(),
+            share::CACHE_TAG,
+            GUEST_CACHE,
+        ),
+    ];
+    for (_, tag, dir) in shares.into_iter().filter(|(on, _, _)| *on) {
         let mount = format!(
             "mkdir -p {dir} && mount -t virtiofs {tag} {dir}",
-            dir = quote(GUEST_SHARE),
-            tag = share::TAG
-        );
-        guest.check(&mount).await.map_err(vm_failed)?;
-    }
-    if cx.session.cache_share.is_some() {
-        let mount = format!(
-            "mkdir -p {dir} && mount -t virtiofs {tag} {dir}",
-            dir = quote(GUEST_CACHE),
-            tag = share::CACHE_TAG
+            dir = quote(dir)
         );
         guest.check(&mount).await.map_err(vm_failed)?;
     }
