@@ -27,14 +27,16 @@ impl VirtioFs {
     /// Starts virtiofsd sharing `dir` on a socket in `work`; `None` (with the reason logged)
     /// when it cannot run here — then the runner streams artifacts over SSH instead.
     pub async fn start(virtiofsd: &Path, dir: &Path, work: &Path) -> Result<VirtioFs, String> {
-        VirtioFs::start_named(virtiofsd, dir, &work.join("virtiofs.sock")).await
+        VirtioFs::start_named(virtiofsd, dir, &work.join("virtiofs.sock"), false).await
     }
 
-    /// Starts virtiofsd sharing `dir` on `socket`.
+    /// Starts virtiofsd sharing `dir` on `socket`, with extended attributes if `xattr` (tar,
+    /// as mmdebstrap's sync hooks run it, warns for every file without them).
     pub async fn start_named(
         virtiofsd: &Path,
         dir: &Path,
         socket: &Path,
+        xattr: bool,
     ) -> Result<VirtioFs, String> {
         let socket = socket.to_owned();
         // virtiofsd resolves its source inside its own sandbox: a relative path (`--out out`)
@@ -45,6 +47,7 @@ impl VirtioFs {
             .arg("-o")
             .arg(format!("source={}", dir.display()))
             .args(["-o", "cache=none"])
+            .args(if xattr { &["-o", "xattr"][..] } else { &[] })
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -241,7 +241,7 @@ async fn start_cache_share(cx: &mut Context<'_>, work: &Path) {
         return;
     }
     let socket = work.join("virtiofs-cache.sock");
-    match VirtioFs::start_named(&cx.settings.virtiofsd, dir, &socket).await {
+    match VirtioFs::start_named(&cx.settings.virtiofsd, dir, &socket, true).await {
         Ok(share) => {
             cx.log.line(&format!(
                 "package cache {} shared with the guest",
