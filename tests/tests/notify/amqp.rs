@@ -7,7 +7,7 @@ use img_crd::{DeliveryState, Phase, Source};
 use serde_json::json;
 
 use crate::env::spec;
-use crate::{bridged, bridged_operator, metric, metrics, take};
+use crate::{bridged, bridged_operator, bridged_site, metric, metrics, take};
 
 fn keys(v: &serde_json::Value) -> BTreeSet<String> {
     v.as_object().unwrap().keys().cloned().collect()
@@ -15,11 +15,9 @@ fn keys(v: &serde_json::Value) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn results_reach_link_error_and_result_queues_once() {
-    let Some((broker, env)) = bridged().await else {
+    let Some((_broker, env, url, operator)) = bridged_site().await else {
         return;
     };
-    let url = broker.url();
-    let operator = bridged_operator(&env, &url, &[]).await;
 
     let ok = env.create("default", "ok", spec("succeed")).await;
     let failed = env.create("default", "broken", spec("fail")).await;

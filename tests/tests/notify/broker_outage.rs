@@ -10,15 +10,13 @@ use kube::api::ListParams;
 use serde_json::json;
 
 use crate::env::spec;
-use crate::{bridged, bridged_operator, metric, metrics, publish, take, wait_connected};
+use crate::{bridged_operator, bridged_site, metric, metrics, publish, take, wait_connected};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_crash_loses_and_repeats_nothing() {
-    let Some((broker, env)) = bridged().await else {
+    let Some((broker, env, url, operator)) = bridged_site().await else {
         return;
     };
-    let url = broker.url();
-    let operator = bridged_operator(&env, &url, &[]).await;
 
     // Five builds that finish when the test says so.
     let release = env.path("release");

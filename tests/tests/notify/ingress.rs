@@ -8,7 +8,7 @@ use kube::api::{Api, ListParams};
 use serde_json::json;
 
 use crate::env::kickstart;
-use crate::{bridged, bridged_operator, metric, metrics, publish, take};
+use crate::{bridged_site, metric, metrics, publish, take};
 
 /// The example template with one active configuration (the minimal one).
 fn one_configuration() -> String {
@@ -20,11 +20,9 @@ fn one_configuration() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_clients_submit_on_both_queues_and_hear_back() {
-    let Some((broker, env)) = bridged().await else {
+    let Some((_broker, env, url, operator)) = bridged_site().await else {
         return;
     };
-    let url = broker.url();
-    let operator = bridged_operator(&env, &url, &[]).await;
 
     let image = json!({"email": "dev@example.org", "id": "nb-2010", "imagetype": "raw", "ksfile": kickstart("succeed")});
     publish(
@@ -121,11 +119,9 @@ use kube::ResourceExt as _;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_sent_again_makes_no_second_job() {
-    let Some((broker, env)) = bridged().await else {
+    let Some((_broker, env, url, operator)) = bridged_site().await else {
         return;
     };
-    let url = broker.url();
-    let operator = bridged_operator(&env, &url, &[]).await;
     let message =
         json!({"email": "", "id": "twice", "imagetype": "raw", "ksfile": kickstart("succeed")})
             .to_string();
@@ -161,11 +157,9 @@ async fn a_message_sent_again_makes_no_second_job() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_messages_go_to_the_dead_letter_queue_with_their_reason() {
-    let Some((broker, env)) = bridged().await else {
+    let Some((_broker, env, url, operator)) = bridged_site().await else {
         return;
     };
-    let url = broker.url();
-    let operator = bridged_operator(&env, &url, &[]).await;
 
     let huge = env.path("huge.json");
     let big_ks = "# padding\n".repeat(200_000);

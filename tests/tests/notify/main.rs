@@ -115,6 +115,15 @@ pub(crate) async fn bridged() -> Option<(RabbitMq, Env)> {
     Some((broker, Env::start().await))
 }
 
+/// A private broker, a world, the broker's URL and an operator bridged to it (default flags),
+/// or `None` (the test skips) without the servers. Keep the broker bound: dropping it stops it.
+pub(crate) async fn bridged_site() -> Option<(RabbitMq, Env, String, Operator)> {
+    let (broker, env) = bridged().await?;
+    let url = broker.url();
+    let operator = bridged_operator(&env, &url, &[]).await;
+    Some((broker, env, url, operator))
+}
+
 /// An operator bridged to the broker at `url` (ingress into `default`, quick retries), with
 /// `extra` flags, once it is connected and the queues are declared.
 pub(crate) async fn bridged_operator(env: &Env, url: &str, extra: &[&str]) -> Operator {
