@@ -16,6 +16,27 @@ pub const CACHE_TAG: &str = "imgcache";
 /// How long virtiofsd gets to create its socket.
 const START_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A socket `name` in the work directory `work`, named after `work` too: virtiofsd keeps a
+/// lock file per socket name in a directory all its instances share
+/// (`/run/virtiofsd/<name>.pid`), so two runners on one node need different names.
+pub fn socket_in(work: &Path, name: &str) -> PathBuf {
+    let run = work
+        .file_name()
+        .map_or_else(|| "img".into(), |n| n.to_string_lossy().into_owned());
+    work.join(format!("{run}-{name}.sock"))
+}
+
+/// How a program running in `cwd` names `socket`: by its file name when it is in `cwd`.
+/// A Unix socket's path may hold at most 107 bytes, and a runner's work directory can be
+/// deeper than that leaves room for (a kubelet's emptyDir path, a long `IMG_WORK_DIR`); so
+/// virtiofsd and QEMU run in the sockets' directory and name them relatively.
+pub fn socket_arg<'a>(socket: &'a Path, cwd: Option<&Path>) -> &'a Path {
+    match (socket.parent(), socket.file_name()) {
+        (Some(parent), Some(name)) if Some(parent) == cwd => Path::new(name),
+        _ => socket,
+    }
+}
+
 /// A running virtiofsd.
 #[derive(Debug)]
 pub struct VirtioFs {
@@ -27,7 +48,7 @@ impl VirtioFs {
     /// Starts virtiofsd sharing `dir` on a socket in `work`; `None` (with the reason logged)
     /// when it cannot run here — then the runner streams artifacts over SSH instead.
     pub async fn start(virtiofsd: &Path, dir: &Path, work: &Path) -> Result<VirtioFs, String> {
-        VirtioFs::start_named(virtiofsd, dir, &work.join("virtiofs.sock"), false).await
+        VirtioFs::start_named(virtiofsd, dir, &socket_in(work, "out"), false).await
     }
 
     /// Starts virtiofsd sharing `dir` on `socket`, with extended attributes if `xattr` (tar,
@@ -42,8 +63,15 @@ impl VirtioFs {
         // virtiofsd resolves its source inside its own sandbox: a relative path (`--out out`)
         // would not be found there.
         let dir = std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut child = Command::new(virtiofsd)
-            .arg(format!("--socket-path={}", socket.display()))
+        let mut command = Command::new(virtiofsd);
+        if let Some(parent) = socket.parent() {
+            command.current_dir(parent);
+        }
+        let mut child = command
+            .arg(format!(
+                "--socket-path={}",
+                socket_arg(&socket, socket.parent()).display()
+            ))
             .arg("-o")
             .arg(format!("source={}", dir.display()))
             .args(["-o", "cache=none"])

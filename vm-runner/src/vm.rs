@@ -98,7 +98,10 @@ pub fn qemu_args(config: &VmConfig<'_>) -> Vec<OsString> {
         for (socket, id, tag) in shares {
             let Some(socket) = socket else { continue };
             push("-chardev");
-            push(&format!("socket,id={id},path={}", socket.display()));
+            push(&format!(
+                "socket,id={id},path={}",
+                share::socket_arg(socket, sockets_dir(config)).display()
+            ));
             push("-device");
             // A longer queue keeps more writes in flight (measured: ~15 % faster for large
             // files).
@@ -107,16 +110,24 @@ pub fn qemu_args(config: &VmConfig<'_>) -> Vec<OsString> {
             ));
         }
     }
+    // QEMU may run in the sockets' directory (see `Vm::start`): files by absolute path.
     let mut drive = OsString::from("file=");
-    drive.push(config.disk.as_os_str());
+    drive.push(absolute(config.disk));
     drive.push(",if=virtio,format=qcow2,cache=unsafe,discard=unmap");
     args.push("-drive".into());
     args.push(drive);
     args.push("-kernel".into());
-    args.push(config.base.kernel.clone().into());
+    args.push(absolute(&config.base.kernel));
     args.push("-initrd".into());
-    args.push(config.base.initrd.clone().into());
+    args.push(absolute(&config.base.initrd));
     args
+}
+
+/// `path` made absolute against the current directory (as it is, if that cannot be read).
+fn absolute(path: &Path) -> OsString {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_owned())
+        .into_os_string()
 }
 
 /// Why the guest did not become ready.
@@ -170,10 +181,20 @@ fn joined(tail: &Mutex<VecDeque<String>>) -> String {
     tail.iter().cloned().collect::<Vec<_>>().join(" | ")
 }
 
+/// The directory QEMU runs in: the one with the output share's socket, which QEMU then
+/// names relatively (see [`share::socket_arg`]).
+fn sockets_dir<'a>(config: &VmConfig<'a>) -> Option<&'a Path> {
+    config.share_socket.and_then(Path::parent)
+}
+
 impl Vm {
     /// Starts QEMU.
     pub fn start(qemu: &Path, config: &VmConfig<'_>) -> Result<Vm, BootError> {
-        let mut child = Command::new(qemu)
+        let mut command = Command::new(qemu);
+        if let Some(dir) = sockets_dir(config) {
+            command.current_dir(dir);
+        }
+        let mut child = command
             .args(qemu_args(config))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -369,10 +390,7 @@ mod tests {
             after(&a, "-object"),
             ["memory-backend-memfd,id=mem,size=1024M,share=on"]
         );
-        assert_eq!(
-            after(&a, "-chardev"),
-            ["socket,id=vfs,path=/w/virtiofs.sock"]
-        );
+        assert_eq!(after(&a, "-chardev"), ["socket,id=vfs,path=virtiofs.sock"]);
         assert!(
             after(&a, "-device")
                 .contains(&"vhost-user-fs-pci,chardev=vfs,tag=imgout,queue-size=1024")
@@ -390,8 +408,8 @@ mod tests {
         assert_eq!(
             after(&a, "-chardev"),
             [
-                "socket,id=vfs,path=/w/virtiofs.sock",
-                "socket,id=vfscache,path=/w/virtiofs-cache.sock"
+                "socket,id=vfs,path=virtiofs.sock",
+                "socket,id=vfscache,path=virtiofs-cache.sock"
             ]
         );
         assert!(

@@ -240,7 +240,7 @@ async fn start_cache_share(cx: &mut Context<'_>, work: &Path) {
             .line(&format!("package cache {} not used: {e}", dir.display()));
         return;
     }
-    let socket = work.join("virtiofs-cache.sock");
+    let socket = crate::share::socket_in(work, "cache");
     match VirtioFs::start_named(&cx.settings.virtiofsd, dir, &socket, true).await {
         Ok(share) => {
             cx.log.line(&format!(
