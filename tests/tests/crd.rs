@@ -96,8 +96,8 @@ async fn kubectl_applies_the_crd_explains_it_and_shows_the_columns() {
         [
             "minimal-raw",
             "minimal-with-gcc",
-            "netbook-livecd",
             "netbook-server",
+            "netbook-vmdk",
             "server-qcow2"
         ]
     );

@@ -93,6 +93,16 @@ pub fn processes_naming(path: &Path) -> Vec<Pid> {
         .collect()
 }
 
+/// The value of the line of a Prometheus text exposition that starts with `prefix` (a
+/// metric's name and labels and a space); 0 when there is none.
+pub fn metric(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// Whether something accepts connections on the loopback `port`.
 pub fn listening(port: u16) -> bool {
     std::net::TcpStream::connect_timeout(
@@ -108,8 +118,9 @@ pub fn required() -> bool {
     std::env::var_os("CI").is_some() || std::env::var_os("IMG_REQUIRE_SERVICES").is_some()
 }
 
-/// A server process in its own process group, with its output in a log file.
-struct Process {
+/// A server process in its own process group, with its output in a log file. Dropping it
+/// kills the group.
+pub struct Process {
     name: &'static str,
     child: Option<Child>,
     log: PathBuf,
@@ -117,7 +128,7 @@ struct Process {
 
 impl Process {
     /// Starts `command` (its output to `log`) in a new process group.
-    fn spawn(name: &'static str, mut command: Command, log: &Path) -> anyhow::Result<Process> {
+    pub fn spawn(name: &'static str, mut command: Command, log: &Path) -> anyhow::Result<Process> {
         let out =
             std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let child = command
@@ -136,7 +147,7 @@ impl Process {
 
     /// Waits until `port` accepts connections; fails with the log's end if the process
     /// exits or `timeout` passes.
-    fn wait_listening(&mut self, port: u16, timeout: Duration) -> anyhow::Result<()> {
+    pub fn wait_listening(&mut self, port: u16, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
             if listening(port) {
@@ -168,7 +179,7 @@ impl Process {
 
     /// Sends `signal` to the process group, waits up to `grace` for the leader to exit, then
     /// kills the group and reaps the leader.
-    fn kill(&mut self, signal: Signal, grace: Duration) {
+    pub fn kill(&mut self, signal: Signal, grace: Duration) {
         let Some(mut child) = self.child.take() else {
             return;
         };

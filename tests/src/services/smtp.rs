@@ -184,10 +184,45 @@ impl SmtpServer {
         self.dir.path().join("Maildir")
     }
 
-    /// The messages delivered so far, oldest first, as text (headers and body).
+    /// The messages delivered so far, oldest first, as text (headers and body, the body as
+    /// sent: see [`decoded`]).
     pub fn messages(&self) -> Vec<String> {
         read_maildir(&self.maildir().join("new"))
     }
+}
+
+/// `message` (headers and body) with a quoted-printable body decoded, so a test can look
+/// for a long link that the transfer encoding folded (`=` at the end of a line) or escaped.
+pub fn decoded(message: &str) -> String {
+    let quoted = message
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .any(|l| l.eq_ignore_ascii_case("Content-Transfer-Encoding: quoted-printable"));
+    if !quoted {
+        return message.to_owned();
+    }
+    let joined = message.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'=')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Every file in `dir`, ordered by modification time, as text.
@@ -204,4 +239,26 @@ fn read_maildir(dir: &Path) -> Vec<String> {
         .into_iter()
         .filter_map(|(_, path)| std::fs::read_to_string(path).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decoded;
+
+    #[test]
+    fn a_quoted_printable_body_is_unfolded_and_unescaped() {
+        let sent = "Subject: x\nContent-Transfer-Encoding: quoted-printable\n\n\
+                    Download: http://127.0.0.1:1/images/default/job-a/job-a-2026120=\n\
+                    61347-sda.raw\nSize =3D 3 =E2=80=94 ok\n";
+        let got = decoded(sent);
+        assert!(
+            got.contains(
+                "Download: http://127.0.0.1:1/images/default/job-a/job-a-202612061347-sda.raw\n"
+            ),
+            "{got}"
+        );
+        assert!(got.contains("Size = 3 \u{2014} ok"), "{got}");
+        let plain = "Subject: x\n\nA=3D stays\n";
+        assert_eq!(decoded(plain), plain);
+    }
 }

@@ -89,14 +89,7 @@ pub(crate) async fn metrics(addr: SocketAddr) -> String {
     text
 }
 
-/// The value of the metric line starting with `prefix` (0 when absent).
-pub(crate) fn metric(text: &str, prefix: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
+pub(crate) use img_tests::services::metric;
 
 /// Waits until the operator at `addr` is connected to its broker.
 pub(crate) async fn wait_connected(addr: SocketAddr) {
