@@ -39,9 +39,8 @@ async fn submit(site: &Site, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits up to `limit` until no process names `dir`; how long that took.
-async fn gone(dir: &Path, limit: Duration) -> anyhow::Result<Duration> {
-    let from = Instant::now();
+/// Waits until no process names `dir`, at most `limit` after `from`; how long after `from`.
+async fn gone(dir: &Path, from: Instant, limit: Duration) -> anyhow::Result<Duration> {
     loop {
         let left = img_tests::services::processes_naming(dir);
         if left.is_empty() {
@@ -99,8 +98,10 @@ pub(crate) async fn run(
     ensure!(!vms_in(&b_dir).is_empty(), "{b}'s VM stopped by itself");
     let page = browser.client();
     page.goto(&format!("{}/job/{NS}/{b}", site.web_url)).await?;
-    page.find(Locator::Css("#cancel")).await?.click().await?;
-    let took = gone(&b_dir, CANCEL_LIMIT).await?;
+    let button = page.find(Locator::Css("#cancel")).await?;
+    let clicked = Instant::now();
+    button.click().await?;
+    let took = gone(&b_dir, clicked, CANCEL_LIMIT).await?;
     eprintln!(
         "e2e: scenario 5: {b} cancelled from the web; its VM and runner were gone after {took:.1?}"
     );
