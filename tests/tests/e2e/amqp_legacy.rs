@@ -7,7 +7,7 @@ use img_crd::Phase;
 use img_tests::services::python;
 use serde_json::json;
 
-use crate::jobs::{expect_phase, row, wait_end};
+use crate::jobs::{row, wait_end};
 use crate::kickstarts::SMALL_CONFIG;
 use crate::site::Site;
 use crate::timing::Row;
@@ -29,8 +29,7 @@ pub(crate) async fn run(site: &Site, id: &str) -> anyhow::Result<Row> {
     eprintln!("e2e: scenario 3: pika published {id} on kickstarter_queue");
 
     let name = job_with_id(site, id).await?;
-    let job = wait_end(site, &name).await?;
-    expect_phase(site, &job, Phase::Succeeded)?;
+    let job = wait_end(site, &name, Phase::Succeeded).await?;
     let links = site.messages_for("link_queue", &json!(id), 120).await?;
     ensure!(links.len() == 1, "link_queue for {id}: {links:?}");
     let link = links[0]["url"].as_str().unwrap_or_default();

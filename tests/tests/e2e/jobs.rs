@@ -43,12 +43,14 @@ pub(crate) async fn wait_job(
     }
 }
 
-/// Waits until job `name` has ended, however.
-pub(crate) async fn wait_end(site: &Site, name: &str) -> anyhow::Result<ImageJob> {
-    wait_job(site, name, "finished", BUILD_WAIT, |j| {
+/// Waits until job `name` has ended; fails (see [`expect_phase`]) unless it ended in `want`.
+pub(crate) async fn wait_end(site: &Site, name: &str, want: Phase) -> anyhow::Result<ImageJob> {
+    let job = wait_job(site, name, "finished", BUILD_WAIT, |j| {
         phase(j).is_some_and(Phase::is_finished)
     })
-    .await
+    .await?;
+    expect_phase(site, &job, want)?;
+    Ok(job)
 }
 
 /// Fails with the job's reason, message and the end of its log unless it is in `want`.

@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail, ensure};
 use img_crd::Phase;
 use serde_json::json;
 
-use crate::jobs::{expect_phase, row, wait_end};
+use crate::jobs::{row, wait_end};
 use crate::kickstarts::small;
 use crate::site::{NS, Site};
 use crate::timing::Row;
@@ -41,8 +41,7 @@ pub(crate) async fn run(site: &Site, user: &str) -> anyhow::Result<Row> {
         .to_owned();
     eprintln!("e2e: scenario 4: imgctl submitted {id}");
 
-    let job = wait_end(site, &name).await?;
-    expect_phase(site, &job, Phase::Failed)?;
+    let job = wait_end(site, &name, Phase::Failed).await?;
     let status = job.status.clone().unwrap_or_default();
     let log = status
         .log

@@ -15,7 +15,7 @@ use img_tests::browser::Browser;
 use kube::api::PostParams;
 use serde_json::json;
 
-use crate::jobs::{expect_phase, phase, row, runner_pod_dir, vms_in, wait_end, wait_job, wait_vm};
+use crate::jobs::{phase, row, runner_pod_dir, vms_in, wait_end, wait_job, wait_vm};
 use crate::kickstarts::small;
 use crate::site::{NS, Site};
 use crate::timing::Row;
@@ -105,8 +105,7 @@ pub(crate) async fn run(
     eprintln!(
         "e2e: scenario 5: {b} cancelled from the web; its VM and runner were gone after {took:.1?}"
     );
-    let b_job = wait_end(site, &b).await?;
-    expect_phase(site, &b_job, Phase::Cancelled)?;
+    let b_job = wait_end(site, &b, Phase::Cancelled).await?;
     wait_job(site, &c, "Running", 120, running).await?;
 
     let uids_before = if kill {
@@ -131,10 +130,8 @@ pub(crate) async fn run(
         None
     };
 
-    let a_job = wait_end(site, &a).await?;
-    expect_phase(site, &a_job, Phase::Succeeded)?;
-    let c_job = wait_end(site, &c).await?;
-    expect_phase(site, &c_job, Phase::Succeeded)?;
+    let a_job = wait_end(site, &a, Phase::Succeeded).await?;
+    let c_job = wait_end(site, &c, Phase::Succeeded).await?;
     if let Some(before) = uids_before {
         let after = [runner_uid(site, &a).await?, runner_uid(site, &c).await?];
         ensure!(

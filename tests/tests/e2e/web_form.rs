@@ -10,7 +10,7 @@ use fantoccini::{Client, Locator};
 use img_crd::Phase;
 use img_tests::browser::Browser;
 
-use crate::jobs::{expect_phase, row, wait_end};
+use crate::jobs::{row, wait_end};
 use crate::site::{NS, Site};
 use crate::timing::Row;
 
@@ -58,8 +58,7 @@ pub(crate) async fn run(site: &Site, browser: &Browser, n: u32) -> anyhow::Resul
         .to_owned();
     eprintln!("e2e: scenario 1: {email} submitted {NS}/{name} through the form");
 
-    let job = wait_end(site, &name).await?;
-    expect_phase(site, &job, Phase::Succeeded)?;
+    let job = wait_end(site, &name, Phase::Succeeded).await?;
     let status = job.status.clone().unwrap_or_default();
 
     // The job page, as the user sees it at the end.
