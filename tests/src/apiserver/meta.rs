@@ -26,13 +26,17 @@ pub const OBJECT_META_FIELDS: &[&str] = &[
     "managedFields",
 ];
 
-/// Now, as Kubernetes writes timestamps (RFC 3339, seconds, UTC).
+/// Now, as Kubernetes writes timestamps (RFC 3339, whole seconds, UTC). The fraction is cut
+/// off, not rounded, as Go's RFC 3339 formatting does: a rounded-up creationTimestamp could come
+/// after the time a controller saw the object (the job page once showed a job started before it
+/// was created).
 pub fn now() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .unwrap_or_else(|_| jiff::Timestamp::now())
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    timestamp(jiff::Timestamp::now())
+}
+
+/// `t` as Kubernetes writes timestamps (see [`now`]).
+pub fn timestamp(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// A new uid.
@@ -218,5 +222,17 @@ mod tests {
         assert!(validate_labels(&bad).is_err());
         let bad: Map<String, Value> = serde_json::from_str(r#"{"-x":"y"}"#).unwrap();
         assert!(validate_labels(&bad).is_err());
+    }
+
+    #[test]
+    fn timestamps_cut_the_fraction_off() {
+        let t: jiff::Timestamp = "2026-12-06T16:44:40.9Z".parse().unwrap();
+        assert_eq!(timestamp(t), "2026-12-06T16:44:40Z");
+        let t: jiff::Timestamp = "2026-12-31T23:59:59.999Z".parse().unwrap();
+        assert_eq!(
+            timestamp(t),
+            "2026-12-31T23:59:59Z",
+            "never the next second"
+        );
     }
 }

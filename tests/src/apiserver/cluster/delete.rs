@@ -216,8 +216,5 @@ fn deletion_time(grace_seconds: i64) -> String {
     let when = jiff::Timestamp::now()
         .checked_add(jiff::SignedDuration::from_secs(grace_seconds))
         .unwrap_or_else(|_| jiff::Timestamp::now());
-    when.round(jiff::Unit::Second)
-        .unwrap_or(when)
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    meta::timestamp(when)
 }
