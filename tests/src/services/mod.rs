@@ -73,24 +73,83 @@ pub fn free_port_run(count: u16) -> anyhow::Result<u16> {
 /// Public for tests that check nothing is left.
 pub fn processes_naming(path: &Path) -> Vec<Pid> {
     let needle = path.as_os_str().as_bytes();
-    let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
+    if needle.is_empty() {
         return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| {
-            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-            if u32::try_from(pid).ok()? == me || needle.is_empty() {
-                return None;
-            }
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            cmdline
-                .windows(needle.len())
-                .any(|w| w == needle)
-                .then(|| Pid::from_raw(pid))
+    }
+    other_processes()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmdline| cmdline.windows(needle.len()).any(|w| w == needle))
         })
         .collect()
+}
+
+/// The processes (other than this one) that name `path` on their command line or work in
+/// it or below it: a VM runner's helpers (virtiofsd, QEMU) run in its scratch directory and
+/// may name their files relative to it.
+pub fn processes_in(path: &Path) -> Vec<Pid> {
+    let mut found = processes_naming(path);
+    let working: Vec<Pid> = other_processes()
+        .filter(|pid| !found.contains(pid))
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(path))
+        })
+        .collect();
+    found.extend(working);
+    found.sort();
+    found
+}
+
+/// `roots` and every process descended from them, as they are now.
+pub fn with_descendants(roots: &[Pid]) -> Vec<Pid> {
+    let parents: Vec<(Pid, Pid)> = other_processes()
+        .filter_map(|pid| {
+            let ppid = stat_after_comm(pid)?.split(' ').nth(1)?.parse().ok()?;
+            Some((pid, Pid::from_raw(ppid)))
+        })
+        .collect();
+    let mut tree = roots.to_vec();
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        for &(child, of) in &parents {
+            if of == parent && !tree.contains(&child) {
+                tree.push(child);
+            }
+        }
+        i += 1;
+    }
+    tree
+}
+
+/// Whether `pid` still runs (a zombie waiting to be reaped has ended).
+pub fn running(pid: Pid) -> bool {
+    stat_after_comm(pid).is_some_and(|rest| !rest.starts_with('Z'))
+}
+
+/// The command name of `pid` (`/proc/<pid>/comm`: at most 15 bytes); empty once it has gone.
+pub fn command_name(pid: Pid) -> String {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    comm.trim_end().to_owned()
+}
+
+/// Every process but this one, as `/proc` lists them now.
+fn other_processes() -> impl Iterator<Item = Pid> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(move |pid| *pid != me)
+        .filter_map(|pid| i32::try_from(pid).ok().map(Pid::from_raw))
+}
+
+/// `/proc/<pid>/stat` from the state on (`pid (comm) state ppid …`; the command name may hold
+/// spaces and parentheses, so it is cut at the last `) `).
+fn stat_after_comm(pid: Pid) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ").map(|(_, rest)| rest.to_owned())
 }
 
 /// The value of the line of a Prometheus text exposition that starts with `prefix` (a
@@ -143,6 +202,11 @@ impl Process {
             child: Some(child),
             log: log.to_path_buf(),
         })
+    }
+
+    /// The process id, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Waits until `port` accepts connections; fails with the log's end if the process
@@ -218,5 +282,51 @@ fn wait_gone(path: &Path, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     while !processes_naming(path).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_tree_is_found_by_its_directory_and_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        // A shell working in `dir` whose child names nothing of it: found by its parent.
+        let mut sh = Command::new("sh")
+            .args(["-c", "cd / && sleep 30 & wait"])
+            .current_dir(dir.path())
+            .spawn()
+            .unwrap();
+        let shell = Pid::from_raw(i32::try_from(sh.id()).unwrap());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let tree = loop {
+            let tree = with_descendants(&processes_in(dir.path()));
+            if tree.len() >= 2 || Instant::now() > deadline {
+                break tree;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(
+            processes_in(dir.path()),
+            vec![shell],
+            "only the shell works there"
+        );
+        assert_eq!(tree.len(), 2, "the shell and its sleep: {tree:?}");
+        assert!(tree.iter().all(|pid| running(*pid)));
+        for pid in &tree {
+            nix::sys::signal::kill(*pid, Signal::SIGKILL).unwrap();
+        }
+        // The shell is this process's child: a zombie until reaped, and not running already.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while running(shell) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            !running(shell),
+            "a killed child that is not reaped yet has ended"
+        );
+        sh.wait().unwrap();
+        assert!(!running(shell));
     }
 }

@@ -89,10 +89,7 @@ pub(crate) async fn runner_pod_dir(site: &Site, name: &str) -> anyhow::Result<Op
 pub(crate) fn vms_in(dir: &std::path::Path) -> Vec<nix::unistd::Pid> {
     img_tests::services::processes_naming(dir)
         .into_iter()
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| c.starts_with("qemu-system"))
-        })
+        .filter(|pid| img_tests::services::command_name(*pid).starts_with("qemu-system"))
         .collect()
 }
 

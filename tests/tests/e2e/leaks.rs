@@ -28,13 +28,21 @@ pub(crate) async fn check(site: &Site) -> anyhow::Result<()> {
             })
             .filter_map(|p| p.metadata.name)
             .collect();
-        let procs = img_tests::services::processes_naming(&pods_dir);
+        // Anything working in or naming the site's directory, apart from the frontend and
+        // the operator: runners, QEMU and virtiofsd (named or working under the Pods'
+        // directories and the claims), the QEMU that boots a downloaded image, kubectl, pika.
+        let own = site.own_processes();
+        let procs: Vec<_> = img_tests::services::processes_in(site.dir.path())
+            .into_iter()
+            .filter(|pid| !own.contains(pid))
+            .collect();
         if live.is_empty() && procs.is_empty() {
             break;
         }
         ensure!(
             tokio::time::Instant::now() < deadline,
-            "left behind: Pods not ended {live:?}, processes of Pods {procs:?}"
+            "left behind: Pods not ended {live:?}, processes {}",
+            describe(&procs)
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -63,6 +71,16 @@ pub(crate) async fn check(site: &Site) -> anyhow::Result<()> {
     }
     ensure!(stray.is_empty(), "files left behind: {stray:?}");
     Ok(())
+}
+
+/// `pid (command line)` for each of `pids`.
+fn describe(pids: &[nix::unistd::Pid]) -> String {
+    let one = |pid: &nix::unistd::Pid| {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        format!("{pid} ({})", cmdline.trim_end())
+    };
+    pids.iter().map(one).collect::<Vec<_>>().join(", ")
 }
 
 /// Every file and directory under `dir` (not `dir` itself).

@@ -241,6 +241,7 @@ async fn rounds(
         if plan.repeat > 1 {
             eprintln!("e2e: ---- run {rep} of {}", plan.repeat);
         }
+        let first_row = rows.len();
         // 3 and 4 queue behind 1 and 2 and start as soon as a slot is free, while 1 and 2
         // are still being checked (downloads, the boot, mails).
         let (legacy_id, failing_user) = (format!("e2e-legacy-{rep}"), format!("e2e-failing-{rep}"));
@@ -274,7 +275,11 @@ async fn rounds(
         leaks::check(site)
             .await
             .with_context(|| format!("after run {rep}"))?;
-        eprintln!("e2e: run {rep}: nothing left behind\n{}", table(rows));
+        // This run's rows; the whole table comes at the end.
+        eprintln!(
+            "e2e: run {rep}: nothing left behind\n{}",
+            table(&rows[first_row..])
+        );
     }
     Ok(())
 }

@@ -5,13 +5,13 @@
 //!    builds end Succeeded, each with the runner Pod it had, one `link_queue` message and
 //!    one mail.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use fantoccini::Locator;
 use img_crd::{ImageJob, Phase};
 use img_tests::browser::Browser;
+use img_tests::services::{command_name, processes_in, running, with_descendants};
 use kube::api::PostParams;
 use serde_json::json;
 
@@ -39,19 +39,24 @@ async fn submit(site: &Site, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits until no process names `dir`, at most `limit` after `from`; how long after `from`.
-async fn gone(dir: &Path, from: Instant, limit: Duration) -> anyhow::Result<Duration> {
+/// Waits until none of `tree` (a runner and its QEMU and virtiofsd) runs, at most `limit`
+/// after `from`; how long after `from`.
+async fn gone(
+    tree: &[nix::unistd::Pid],
+    from: Instant,
+    limit: Duration,
+) -> anyhow::Result<Duration> {
     loop {
-        let left = img_tests::services::processes_naming(dir);
+        let left: Vec<String> = tree
+            .iter()
+            .filter(|pid| running(**pid))
+            .map(|pid| format!("{pid} {}", command_name(*pid)))
+            .collect();
         if left.is_empty() {
             return Ok(from.elapsed());
         }
         if from.elapsed() > limit {
-            bail!(
-                "processes of {} still run {limit:?} after the cancel: {left:?} (VMs: {:?})",
-                dir.display(),
-                vms_in(dir)
-            );
+            bail!("still running {limit:?} after the cancel: {left:?}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -96,12 +101,22 @@ pub(crate) async fn run(
     let b_dir = wait_vm(site, &b, 300).await?;
     tokio::time::sleep(Duration::from_secs(20)).await;
     ensure!(!vms_in(&b_dir).is_empty(), "{b}'s VM stopped by itself");
+    // The runner, its QEMU and its virtiofsd daemons (which work in `/` and name only the
+    // claims, so the Pod's directory alone does not find them).
+    let tree = with_descendants(&processes_in(&b_dir));
+    let comms: Vec<String> = tree.iter().map(|pid| command_name(*pid)).collect();
+    ensure!(
+        ["vm-runner", "qemu-system", "virtiofsd"]
+            .iter()
+            .all(|want| comms.iter().any(|c| c.starts_with(want))),
+        "{b}'s runner, QEMU and virtiofsd were not all found: {comms:?}"
+    );
     let page = browser.client();
     page.goto(&format!("{}/job/{NS}/{b}", site.web_url)).await?;
     let button = page.find(Locator::Css("#cancel")).await?;
     let clicked = Instant::now();
     button.click().await?;
-    let took = gone(&b_dir, clicked, CANCEL_LIMIT).await?;
+    let took = gone(&tree, clicked, CANCEL_LIMIT).await?;
     eprintln!(
         "e2e: scenario 5: {b} cancelled from the web; its VM and runner were gone after {took:.1?}"
     );

@@ -26,6 +26,7 @@ use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use kube::Client;
 use kube::api::{Api, PostParams};
 use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 
 /// The namespace every job of the run goes to.
 pub(crate) const NS: &str = "default";
@@ -232,6 +233,15 @@ impl Site {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// The site's own long-lived processes that name its directory (the frontend, the
+    /// operator): what the leak check leaves out.
+    pub(crate) fn own_processes(&self) -> Vec<Pid> {
+        let operator = lock(&self.operator).as_ref().and_then(Process::id);
+        let ids = self.web.id().into_iter().chain(operator);
+        ids.filter_map(|id| i32::try_from(id).ok().map(Pid::from_raw))
+            .collect()
     }
 
     /// Kills the operator as a node loses a Pod: SIGKILL, no goodbye, Lease left held.
