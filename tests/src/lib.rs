@@ -5,4 +5,5 @@
 pub mod apiserver;
 pub mod browser;
 pub mod kubectl;
+pub mod package_cache;
 pub mod services;

@@ -18,6 +18,7 @@ use img_crd::ImageJob;
 use img_tests::apiserver::Config;
 use img_tests::apiserver::kubelet::KubeletConfig;
 use img_tests::kubectl::Kubectl;
+use img_tests::package_cache;
 use img_tests::services::python::{self, Taken};
 use img_tests::services::rabbitmq::RabbitMq;
 use img_tests::services::smtp::{self, SmtpOptions, SmtpServer};
@@ -90,6 +91,8 @@ pub(crate) struct Site {
     /// Messages taken from the result queues so far, per queue (taking consumes them, so
     /// every scenario looks here).
     taken: Mutex<BTreeMap<String, Vec<Taken>>>,
+    /// Where the package-cache claim was filled from, and gives back to (`IMG_PACKAGE_CACHE`).
+    package_cache: Option<PathBuf>,
 }
 
 impl Site {
@@ -141,6 +144,19 @@ impl Site {
             .pvc_dir(NS, "img-base-disk")
             .context("kubelet mode is on")?;
         place_base_disk(base_dir, &base)?;
+        let package_cache = std::env::var_os("IMG_PACKAGE_CACHE").map(PathBuf::from);
+        if let Some(cache) = &package_cache {
+            let claim = kubectl
+                .server()
+                .pvc_dir(NS, "img-package-cache")
+                .context("kubelet mode is on")?;
+            let n = package_cache::share(cache, &claim)
+                .with_context(|| format!("filling the package cache from {}", cache.display()))?;
+            eprintln!(
+                "e2e: the package cache starts with {n} packages from {}",
+                cache.display()
+            );
+        }
 
         let (broker, smtp) = tokio::task::spawn_blocking(|| {
             // Mail as production sends it: STARTTLS to a server whose CA the operator is given.
@@ -183,6 +199,7 @@ impl Site {
             operator_starts: AtomicU32::new(0),
             web,
             taken: Default::default(),
+            package_cache,
         };
         site.start_operator().await?;
         Ok(site)
@@ -339,6 +356,17 @@ impl Site {
             p.kill(Signal::SIGTERM, Duration::from_secs(20));
         }
         self.web.kill(Signal::SIGTERM, Duration::from_secs(20));
+        if let Some(cache) = &self.package_cache {
+            let claim = self
+                .kubelet_root()
+                .join("pvc")
+                .join(NS)
+                .join("img-package-cache");
+            match package_cache::share(&claim, cache) {
+                Ok(n) => eprintln!("e2e: {n} new packages kept in {}", cache.display()),
+                Err(e) => eprintln!("e2e: keeping the packages in {}: {e:#}", cache.display()),
+            }
+        }
         if keep {
             let dir = self.dir.keep();
             eprintln!(
