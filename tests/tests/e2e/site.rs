@@ -91,8 +91,9 @@ pub(crate) struct Site {
     /// Messages taken from the result queues so far, per queue (taking consumes them, so
     /// every scenario looks here).
     taken: Mutex<BTreeMap<String, Vec<Taken>>>,
-    /// Where the package-cache claim was filled from, and gives back to (`IMG_PACKAGE_CACHE`).
-    package_cache: Option<PathBuf>,
+    /// Where the package-cache claim was filled from and gives back to (`IMG_PACKAGE_CACHE`),
+    /// and the packages it was given.
+    package_cache: Option<(PathBuf, Vec<PathBuf>)>,
 }
 
 impl Site {
@@ -144,19 +145,24 @@ impl Site {
             .pvc_dir(NS, "img-base-disk")
             .context("kubelet mode is on")?;
         place_base_disk(base_dir, &base)?;
-        let package_cache = std::env::var_os("IMG_PACKAGE_CACHE").map(PathBuf::from);
-        if let Some(cache) = &package_cache {
-            let claim = kubectl
-                .server()
-                .pvc_dir(NS, "img-package-cache")
-                .context("kubelet mode is on")?;
-            let n = package_cache::share(cache, &claim)
-                .with_context(|| format!("filling the package cache from {}", cache.display()))?;
-            eprintln!(
-                "e2e: the package cache starts with {n} packages from {}",
-                cache.display()
-            );
-        }
+        let package_cache = match std::env::var_os("IMG_PACKAGE_CACHE").map(PathBuf::from) {
+            Some(cache) => {
+                let claim = kubectl
+                    .server()
+                    .pvc_dir(NS, "img-package-cache")
+                    .context("kubelet mode is on")?;
+                let given = package_cache::share(&cache, &claim).with_context(|| {
+                    format!("filling the package cache from {}", cache.display())
+                })?;
+                eprintln!(
+                    "e2e: the package cache starts with {} packages from {}",
+                    given.len(),
+                    cache.display()
+                );
+                Some((cache, given))
+            }
+            None => None,
+        };
 
         let (broker, smtp) = tokio::task::spawn_blocking(|| {
             // Mail as production sends it: STARTTLS to a server whose CA the operator is given.
@@ -356,14 +362,19 @@ impl Site {
             p.kill(Signal::SIGTERM, Duration::from_secs(20));
         }
         self.web.kill(Signal::SIGTERM, Duration::from_secs(20));
-        if let Some(cache) = &self.package_cache {
+        if let Some((cache, given)) = &self.package_cache {
             let claim = self
                 .kubelet_root()
                 .join("pvc")
                 .join(NS)
                 .join("img-package-cache");
-            match package_cache::share(&claim, cache) {
-                Ok(n) => eprintln!("e2e: {n} new packages kept in {}", cache.display()),
+            let back = package_cache::forget_dropped(cache, &claim, given)
+                .and_then(|dropped| Ok((dropped, package_cache::share(&claim, cache)?.len())));
+            match back {
+                Ok((dropped, kept)) => eprintln!(
+                    "e2e: {kept} new packages kept in {}, {dropped} the builds dropped forgotten",
+                    cache.display()
+                ),
                 Err(e) => eprintln!("e2e: keeping the packages in {}: {e:#}", cache.display()),
             }
         }
