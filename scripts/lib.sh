@@ -5,10 +5,11 @@ set -euo pipefail
 
 IMG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 IMG_CACHE="${IMG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/img}"
-# The image creator's package cache for builds on this machine: scripts/build-example builds
-# with it, and the end-to-end test fills its package-cache claim from it and gives back what
-# its builds downloaded (every file is checked against the signed index before each use).
-export IMG_PACKAGE_CACHE="${IMG_PACKAGE_CACHE:-$IMG_CACHE/packages}"
+# The image creator's package cache for builds on this machine (scripts/build-example builds
+# with it). The end-to-end test fills its package-cache claim from it and gives back what its
+# builds downloaded (every file is checked against the signed index before each use). Not
+# IMG_PACKAGE_CACHE: that is vm-runner's own --package-cache, which the tests set themselves.
+export IMG_E2E_PACKAGE_CACHE="${IMG_E2E_PACKAGE_CACHE:-$IMG_CACHE/packages}"
 # A persistent target directory outside the clone keeps CI fast on the same machine; a new
 # machine simply builds from scratch.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$IMG_CACHE/target}"

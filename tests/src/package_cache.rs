@@ -1,7 +1,7 @@
 //! Sharing the creator's package cache between a persistent directory and a test site's
 //! package-cache claim. The end-to-end site starts with an empty claim, so its first builds
 //! would download every package inside TCG guests (on a fresh machine: 1351 s of apt in a
-//! build against 605–636 s with the cache filled). With `IMG_PACKAGE_CACHE` (scripts/lib.sh
+//! build against 605–636 s with the cache filled). With `IMG_E2E_PACKAGE_CACHE` (scripts/lib.sh
 //! sets it to the cache `scripts/build-example` uses) the claim starts with that cache's
 //! packages and gives back what its builds downloaded, as a cluster's claim persists between
 //! builds; what its builds dropped (older versions, files not matching the index) is removed

@@ -91,7 +91,7 @@ pub(crate) struct Site {
     /// Messages taken from the result queues so far, per queue (taking consumes them, so
     /// every scenario looks here).
     taken: Mutex<BTreeMap<String, Vec<Taken>>>,
-    /// Where the package-cache claim was filled from and gives back to (`IMG_PACKAGE_CACHE`),
+    /// Where the package-cache claim was filled from and gives back to (`IMG_E2E_PACKAGE_CACHE`),
     /// and the packages it was given.
     package_cache: Option<(PathBuf, Vec<PathBuf>)>,
 }
@@ -145,7 +145,7 @@ impl Site {
             .pvc_dir(NS, "img-base-disk")
             .context("kubelet mode is on")?;
         place_base_disk(base_dir, &base)?;
-        let package_cache = match std::env::var_os("IMG_PACKAGE_CACHE").map(PathBuf::from) {
+        let package_cache = match std::env::var_os("IMG_E2E_PACKAGE_CACHE").map(PathBuf::from) {
             Some(cache) => {
                 let claim = kubectl
                     .server()
