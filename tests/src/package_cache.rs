@@ -70,6 +70,45 @@ pub fn forget_dropped(cache: &Path, claim: &Path, given: &[PathBuf]) -> anyhow::
     Ok(removed)
 }
 
+/// A site's package-cache claim filled from a persistent cache: what [`share`] placed, so that
+/// [`SharedPackages::give_back`] can return the new packages and forget the dropped ones.
+#[derive(Debug)]
+pub struct SharedPackages {
+    cache: PathBuf,
+    claim: PathBuf,
+    given: Vec<PathBuf>,
+}
+
+impl SharedPackages {
+    /// Fills `claim` from `cache`.
+    pub fn fill(cache: PathBuf, claim: PathBuf) -> anyhow::Result<SharedPackages> {
+        let given = share(&cache, &claim)
+            .with_context(|| format!("filling the package cache from {}", cache.display()))?;
+        Ok(SharedPackages {
+            cache,
+            claim,
+            given,
+        })
+    }
+
+    /// The persistent cache.
+    pub fn cache(&self) -> &Path {
+        &self.cache
+    }
+
+    /// How many packages the claim was given.
+    pub fn given(&self) -> usize {
+        self.given.len()
+    }
+
+    /// Forgets in the cache what the builds dropped from the claim, then gives the cache what
+    /// they downloaded: (forgotten, kept).
+    pub fn give_back(&self) -> anyhow::Result<(usize, usize)> {
+        let dropped = forget_dropped(&self.cache, &self.claim, &self.given)?;
+        Ok((dropped, share(&self.claim, &self.cache)?.len()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,32 +72,39 @@ pub fn free_port_run(count: u16) -> anyhow::Result<u16> {
 /// processes name its directory (a browser's `--user-data-dir`, RabbitMQ's data directory).
 /// Public for tests that check nothing is left.
 pub fn processes_naming(path: &Path) -> Vec<Pid> {
-    let needle = path.as_os_str().as_bytes();
-    if needle.is_empty() {
-        return Vec::new();
-    }
-    other_processes()
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|cmdline| cmdline.windows(needle.len()).any(|w| w == needle))
-        })
-        .collect()
+    other_processes().filter(|pid| names(*pid, path)).collect()
 }
 
 /// The processes (other than this one) that name `path` on their command line or work in
 /// it or below it: a VM runner's helpers (virtiofsd, QEMU) run in its scratch directory and
 /// may name their files relative to it.
 pub fn processes_in(path: &Path) -> Vec<Pid> {
-    let mut found = processes_naming(path);
-    let working: Vec<Pid> = other_processes()
-        .filter(|pid| !found.contains(pid))
+    let mut found: Vec<Pid> = other_processes()
         .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(path))
+            names(*pid, path)
+                || std::fs::read_link(format!("/proc/{pid}/cwd"))
+                    .is_ok_and(|cwd| cwd.starts_with(path))
         })
         .collect();
-    found.extend(working);
     found.sort();
     found
+}
+
+/// Whether `pid`'s command line contains `path` (never for an empty path).
+fn names(pid: Pid, path: &Path) -> bool {
+    let needle = path.as_os_str().as_bytes();
+    !needle.is_empty()
+        && std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|cmdline| cmdline.windows(needle.len()).any(|w| w == needle))
+}
+
+/// The command line of `pid`, its arguments joined by spaces; empty once it has gone.
+pub fn command_line(pid: Pid) -> String {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&cmdline)
+        .replace('\0', " ")
+        .trim_end()
+        .to_owned()
 }
 
 /// `roots` and every process descended from them, as they are now.

@@ -75,11 +75,8 @@ pub(crate) async fn check(site: &Site) -> anyhow::Result<()> {
 
 /// `pid (command line)` for each of `pids`.
 fn describe(pids: &[nix::unistd::Pid]) -> String {
-    let one = |pid: &nix::unistd::Pid| {
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        format!("{pid} ({})", cmdline.trim_end())
-    };
+    let one =
+        |pid: &nix::unistd::Pid| format!("{pid} ({})", img_tests::services::command_line(*pid));
     pids.iter().map(one).collect::<Vec<_>>().join(", ")
 }
 

@@ -18,7 +18,7 @@ use img_crd::ImageJob;
 use img_tests::apiserver::Config;
 use img_tests::apiserver::kubelet::KubeletConfig;
 use img_tests::kubectl::Kubectl;
-use img_tests::package_cache;
+use img_tests::package_cache::SharedPackages;
 use img_tests::services::python::{self, Taken};
 use img_tests::services::rabbitmq::RabbitMq;
 use img_tests::services::smtp::{self, SmtpOptions, SmtpServer};
@@ -91,9 +91,8 @@ pub(crate) struct Site {
     /// Messages taken from the result queues so far, per queue (taking consumes them, so
     /// every scenario looks here).
     taken: Mutex<BTreeMap<String, Vec<Taken>>>,
-    /// Where the package-cache claim was filled from and gives back to (`IMG_E2E_PACKAGE_CACHE`),
-    /// and the packages it was given.
-    package_cache: Option<(PathBuf, Vec<PathBuf>)>,
+    /// The package-cache claim, filled from `IMG_E2E_PACKAGE_CACHE`, which it gives back to.
+    package_cache: Option<SharedPackages>,
 }
 
 impl Site {
@@ -145,21 +144,19 @@ impl Site {
             .pvc_dir(NS, "img-base-disk")
             .context("kubelet mode is on")?;
         place_base_disk(base_dir, &base)?;
-        let package_cache = match std::env::var_os("IMG_E2E_PACKAGE_CACHE").map(PathBuf::from) {
+        let package_cache = match std::env::var_os("IMG_E2E_PACKAGE_CACHE") {
             Some(cache) => {
                 let claim = kubectl
                     .server()
                     .pvc_dir(NS, "img-package-cache")
                     .context("kubelet mode is on")?;
-                let given = package_cache::share(&cache, &claim).with_context(|| {
-                    format!("filling the package cache from {}", cache.display())
-                })?;
+                let shared = SharedPackages::fill(cache.into(), claim)?;
                 eprintln!(
                     "e2e: the package cache starts with {} packages from {}",
-                    given.len(),
-                    cache.display()
+                    shared.given(),
+                    shared.cache().display()
                 );
-                Some((cache, given))
+                Some(shared)
             }
             None => None,
         };
@@ -362,20 +359,13 @@ impl Site {
             p.kill(Signal::SIGTERM, Duration::from_secs(20));
         }
         self.web.kill(Signal::SIGTERM, Duration::from_secs(20));
-        if let Some((cache, given)) = &self.package_cache {
-            let claim = self
-                .kubelet_root()
-                .join("pvc")
-                .join(NS)
-                .join("img-package-cache");
-            let back = package_cache::forget_dropped(cache, &claim, given)
-                .and_then(|dropped| Ok((dropped, package_cache::share(&claim, cache)?.len())));
-            match back {
+        if let Some(shared) = &self.package_cache {
+            let cache = shared.cache().display();
+            match shared.give_back() {
                 Ok((dropped, kept)) => eprintln!(
-                    "e2e: {kept} new packages kept in {}, {dropped} the builds dropped forgotten",
-                    cache.display()
+                    "e2e: {kept} new packages kept in {cache}, {dropped} the builds dropped forgotten"
                 ),
-                Err(e) => eprintln!("e2e: keeping the packages in {}: {e:#}", cache.display()),
+                Err(e) => eprintln!("e2e: keeping the packages in {cache}: {e:#}"),
             }
         }
         if keep {
